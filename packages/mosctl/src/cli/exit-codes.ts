@@ -1,0 +1,29 @@
+import { trustExitCodeOf } from '@mos/trust/cli';
+
+/** Exit statuses of `mosctl` and `mosb` (documented in the package README). */
+export const EXIT = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  verification: 3,
+  notFound: 4,
+  exists: 5,
+  busy: 6,
+  registry: 7,
+} as const;
+
+/**
+ * Maps an error to an exit status by its stable `code`. Package error codes are matched by
+ * prefix so a new code in a package still lands in the right class.
+ */
+export function exitCodeOf(e: unknown): number {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== 'string') return EXIT.error;
+  if (code.startsWith('ERR_TRUST_')) return trustExitCodeOf(e);
+  if (/_(NOT_FOUND|UNKNOWN_TAG|NO_STATE)$/.test(code) || code === 'ENOENT') return EXIT.notFound;
+  if (/_(EXISTS|ALREADY_INSTALLED)$/.test(code) || code === 'EEXIST') return EXIT.exists;
+  if (/_(LOCKED|BUSY)$/.test(code)) return EXIT.busy;
+  if (/_(DIGEST_MISMATCH|SIZE_MISMATCH|VERITY|VERIFY|CORRUPT|INVALID)/.test(code)) return EXIT.verification;
+  if (code.startsWith('ERR_OCI_REGISTRY') || code.startsWith('ERR_OCI_NETWORK')) return EXIT.registry;
+  return EXIT.error;
+}

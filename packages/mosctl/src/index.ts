@@ -1,0 +1,1 @@
+export { EXIT, exitCodeOf } from './cli/exit-codes';

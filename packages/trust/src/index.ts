@@ -1,0 +1,15 @@
+export * from './errors';
+export { signDetached, signFile } from './sign/sign';
+export { verifyDetached, verifyFile } from './sign/verify';
+export { parseCertificate, parseCertificates, OID, type Cert, type KeyUsage } from './x509/certificate';
+export { splitPem, toPem, type PemBlock } from './x509/pem';
+export { verifyChain, type TrustAnchors, type VerifiedChain } from './chain/verify-chain';
+export { parseRevocationList, revocationReason, type RevocationList } from './chain/revocation';
+export { productOf, assertProduct } from './chain/product';
+export { verifySignedManifest, type VerifiedManifest } from './chain/verify-manifest';
+export { findManifestCA, loadTrustAnchors, revocationPathFor, CA_LOCATIONS } from './ca/find-ca';
+export { addKeyset, listKeysets, KEYSET_KEYS } from './keyset/keyset';
+export { addProject, listProjects, projectInfo } from './keyset/project';
+export { addSudi, listSudis } from './keyset/sudi';
+export { showKeyset, type ShowMode } from './keyset/show';
+export { keysetsDir, keysetDir, assertSafeName, SAFE_NAME, type KeysetOptions } from './keyset/paths';
