@@ -1,0 +1,18 @@
+export * from './errors';
+export * from './types';
+export { parseJsonTree, parseYamlTree } from './parse/tree';
+export { loadInstallManifest, loadImportManifest, loadSystemManifest, serializeSystemManifest, type ParsedInstall } from './parse/load';
+export { validateInstallManifest, INSTALL_MANIFEST_VERSION } from './validate/install';
+export { validateImportManifest, IMPORT_MANIFEST_VERSION } from './validate/import';
+export { validateSystemManifest } from './validate/system';
+export type { Validated } from './validate/common';
+export { SAFE_NAME, isSafeName, DIGEST } from './validate/rules';
+export { mergeTargets, type TargetSet } from './merge/merge';
+export { allocateUidMaps, uidRangePolicy, HOST_POLICY, NESTED_POLICY, type UidRangePolicy } from './merge/uid-ranges';
+export { initState, commitState, readCommittedState, stateHistory, stateFiles } from './git/state-repo';
+export type { SignedInstall, StateSnapshot, CommittedState, HistoryEntry } from './git/state-repo';
+export { MACHINE_AUTHOR } from './git/repo';
+export { statePaths } from './state/paths';
+export { systemForInstall, systemForUpdate, resolveTarget, type NamedInstall } from './state/plan';
+export { verifyInstall, type VerifiedInstall } from './state/verify-install';
+export { loadVerifiedState, type VerifiedState, type VerifiedTarget, type TargetCheck } from './state/load-verified-state';
