@@ -18,7 +18,7 @@ export const CA_LOCATIONS = ['factory/secure/manifestCA.pem', 'manifestCA.pem'] 
  * findManifestCA({ root: '/tmp/host' }) // '/tmp/host/factory/secure/manifestCA.pem'
  */
 export function findManifestCA(opts: { root?: string; explicit?: string }): string {
-  if (opts.explicit) {
+  if (opts.explicit !== undefined) {
     if (!existsSync(opts.explicit)) throw new NoCaError(`manifest CA ${opts.explicit} does not exist`);
     return opts.explicit;
   }

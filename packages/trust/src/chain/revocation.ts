@@ -45,7 +45,7 @@ export function parseRevocationList(text: string | Buffer, cas: Cert[], source =
       throw new BadRevocationListError(`${source}:${i + 1}: expected a SHA-256 fingerprint or a hex serial, got "${line}"`);
     }
     if (hex.length === 64) list.fingerprints.add(hex);
-    else list.serials.add(hex.replace(/^0+(?=.)/, ''));
+    else list.serials.add(serialKey(hex));
   }
   return list;
 }
@@ -53,7 +53,7 @@ export function parseRevocationList(text: string | Buffer, cas: Cert[], source =
 /** Why `cert` is revoked, or undefined when it is not. */
 export function revocationReason(list: RevocationList, cert: Cert): string | undefined {
   if (list.fingerprints.has(cert.fingerprint256)) return `fingerprint ${cert.fingerprint256} is listed in ${list.source}`;
-  if (list.serials.has(cert.serialHex)) return `serial ${cert.serialHex} is listed in ${list.source}`;
+  if (list.serials.has(serialKey(cert.serialHex))) return `serial ${cert.serialHex} is listed in ${list.source}`;
   for (const crl of list.crls) {
     if (crl.issuerDer.equals(cert.issuerDer) && crl.serials.has(cert.serialHex)) {
       return `serial ${cert.serialHex} is revoked by a CRL in ${list.source}`;
@@ -61,6 +61,9 @@ export function revocationReason(list: RevocationList, cert: Cert): string | und
   }
   return undefined;
 }
+
+/** A serial as compared against serial lines: hex without leading zero digits ("0a1b" and "a1b" are one serial). */
+const serialKey = (hex: string) => hex.replace(/^0+(?=.)/, '');
 
 function readCrl(der: Buffer, cas: Cert[], source: string): RevocationList['crls'][number] {
   try {

@@ -76,13 +76,16 @@ export async function runCli(
     await cmd.run({ values: parsed.values as RunContext['values'], positionals: parsed.positionals, out: io.stdout });
     return 0;
   } catch (e) {
-    const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    const msg = (e as Error).message ?? String(e);
-    io.stderr(`${prog} ${cmd.words.join(' ')}: ${msg.split('\n')[0]}\n`);
-    if (usage) {
-      io.stderr(`usage: ${prog} ${cmd.words.join(' ')} ${cmd.args}\n`);
+    const parseError = (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ?? false;
+    let msg = String((e as Error).message ?? e).split('\n')[0];
+    // node's hint about '--' is noise on a one-line error; the usage says what is accepted.
+    if (parseError) msg = msg.replace(/\. To specify a positional argument.*$/, '');
+    if (e instanceof UsageError || parseError) {
+      // One line, like every other failure: the reason, then the usage.
+      io.stderr(`${prog} ${cmd.words.join(' ')}: ${msg} (usage: ${prog} ${cmd.words.join(' ')} ${cmd.args})\n`);
       return 2;
     }
+    io.stderr(`${prog} ${cmd.words.join(' ')}: ${msg}\n`);
     return exitCodeOf(e);
   }
 }

@@ -45,10 +45,10 @@ export function buildCertificate(spec: CertSpec): string {
   cert.serialNumber = randomSerialHex();
   cert.validity.notBefore = spec.notBefore;
   cert.validity.notAfter = spec.notAfter;
-  const subject = spec.subject.map((a) => ({ ...a }));
+  const subject = spec.subject.map(withStringType);
   cert.setSubject(subject);
   const issuerCert = spec.issuer ? forge.pki.certificateFromPem(spec.issuer.certPem) : undefined;
-  cert.setIssuer(issuerCert ? issuerCert.subject.attributes : subject);
+  cert.setIssuer(issuerCert ? issuerCert.subject.attributes.map(decodedValue) : subject);
 
   const ski = keyIdentifier(spec.keys.publicKeyPem);
   const aki = spec.issuer ? keyIdentifier(publicKeyOfCert(spec.issuer.certPem)) : ski;
@@ -63,6 +63,24 @@ export function buildCertificate(spec: CertSpec): string {
   const signer = forge.pki.privateKeyFromPem(spec.issuer?.privateKeyPem ?? spec.keys.privateKeyPem);
   cert.sign(signer, forge.md.sha256.create());
   return forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n');
+}
+
+/** The characters a PrintableString may hold (X.680); anything else needs a UTF8String. */
+const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+
+/**
+ * PrintableString when the value allows it, else UTF8String (what Go's crypto/x509, and so the
+ * original, writes). forge would otherwise put any text, `_`, `&` and non-ASCII included, into
+ * a PrintableString, which strict parsers reject.
+ */
+function withStringType(a: NameAttr): forge.pki.CertificateField {
+  const valueTagClass = PRINTABLE.test(a.value) ? forge.asn1.Type.PRINTABLESTRING : forge.asn1.Type.UTF8;
+  return { ...a, valueTagClass: valueTagClass as unknown as forge.asn1.Class };
+}
+
+/** forge parses UTF8String values as raw UTF-8 bytes but encodes them again on write: decode once. */
+function decodedValue(a: forge.pki.CertificateField): forge.pki.CertificateField {
+  return (a.valueTagClass as unknown) === forge.asn1.Type.UTF8 ? { ...a, value: forge.util.decodeUtf8(String(a.value)) } : a;
 }
 
 const EKU_NAMES: Record<string, string> = {

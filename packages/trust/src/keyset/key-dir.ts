@@ -36,7 +36,10 @@ export async function createAtomically(dest: string, what: string, fill: (tmp: s
   try {
     await fill(tmp);
     if (existsSync(dest)) throw new ExistsError(`${what} already exists (${dest})`);
-    await rename(tmp, dest);
+    await rename(tmp, dest).catch((e: NodeJS.ErrnoException) => {
+      // A concurrent creator won between the check above and the rename.
+      throw e.code === 'ENOTEMPTY' || e.code === 'EEXIST' ? new ExistsError(`${what} already exists (${dest})`, { cause: e }) : e;
+    });
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;

@@ -20,13 +20,13 @@ export type ShowMode = 'list' | 'path' | 'value';
 export async function showKeyset(opts: KeysetOptions & { keyset: string; key?: string; item?: string; mode?: ShowMode }): Promise<string> {
   const root = keysetDir(opts);
   const mode = opts.mode ?? 'list';
-  if (!opts.key) {
+  if (opts.key === undefined) {
     if (mode === 'path') return KEYSET_KEYS.map((k) => join(root, k.dir)).join('\n') + '\n';
     return (await walk(root)).map((f) => relative(root, f)).join('\n') + '\n';
   }
   const keyDir = keyPath(root, opts.key);
   if (!existsSync(keyDir)) throw new NotFoundError(`key "${opts.key}" not found in keyset "${opts.keyset}"`);
-  if (!opts.item) {
+  if (opts.item === undefined) {
     if (mode === 'path') return keyDir + '\n';
     const items = (await readdir(keyDir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
     return items.sort().join('\n') + '\n';
