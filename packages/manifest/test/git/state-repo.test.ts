@@ -30,7 +30,7 @@ function snapshot(signed: SignedInstall): StateSnapshot {
 beforeAll(async () => {
   keys = await makeKeys();
 });
-afterAll(() => rmrf(keys.dir));
+afterAll(() => rmrf(keys?.dir));
 beforeEach(() => {
   root = makeRoot(keys);
 });

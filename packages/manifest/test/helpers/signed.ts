@@ -48,7 +48,8 @@ export function makeRoot(keys: TestKeys): string {
   return root;
 }
 
-export const rmrf = (...dirs: string[]) => dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+/** Removes temp dirs; tolerates ones a failed beforeAll never made. */
+export const rmrf = (...dirs: (string | undefined)[]) => dirs.forEach((d) => d && rmSync(d, { recursive: true, force: true }));
 
 /** Runs git in a repository; returns stdout. Author env set so test commits are ours, not the machine's. */
 export function gitCli(dir: string, ...args: string[]): string {

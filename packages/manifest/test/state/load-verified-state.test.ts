@@ -22,7 +22,7 @@ const containerTarget = target({ service_name: 'web', service_type: 'container',
 beforeAll(async () => {
   [keys, other] = await Promise.all([makeKeys('test'), makeKeys('other')]);
 });
-afterAll(() => rmrf(keys.dir, other.dir));
+afterAll(() => rmrf(keys?.dir, other?.dir));
 beforeEach(() => {
   root = makeRoot(keys);
 });
