@@ -25,24 +25,32 @@ export type TrustErrorCode =
   | 'ERR_TRUST_NOT_FOUND'
   | 'ERR_TRUST_EXISTS';
 
+export interface TrustErrorOptions {
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
 /** Base class: `code` is stable, `check` is the short name of the failed check. */
 export class TrustError extends Error {
   readonly code: TrustErrorCode;
   readonly check: string;
-  constructor(code: TrustErrorCode, check: string, message: string, options?: { cause?: unknown }) {
+  /** Structured facts about the failure (certificate subject and fingerprint, expected vs actual product, ...). */
+  readonly details: Record<string, unknown>;
+  constructor(code: TrustErrorCode, check: string, message: string, options?: TrustErrorOptions) {
     super(message, options);
     this.name = 'TrustError';
     this.code = code;
     this.check = check;
+    this.details = options?.details ?? {};
   }
   toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, check: this.check, message: this.message };
+    return { name: this.name, code: this.code, check: this.check, message: this.message, ...(Object.keys(this.details).length ? { details: this.details } : {}) };
   }
 }
 
 const make = (code: TrustErrorCode, check: string) =>
   class extends TrustError {
-    constructor(message: string, options?: { cause?: unknown }) {
+    constructor(message: string, options?: TrustErrorOptions) {
       super(code, check, message, options);
     }
   };

@@ -18,9 +18,13 @@ export function productOf(cert: Cert): string | undefined {
 export function assertProduct(cert: Cert, product: string): void {
   const bound = productOf(cert);
   if (bound === undefined) {
-    throw new ProductMismatchError(`the signing certificate "${cert.commonName ?? ''}" is not bound to a product (CN must be "manifest PRODUCT:<uuid>")`);
+    throw new ProductMismatchError(`the signing certificate "${cert.commonName ?? ''}" is not bound to a product (CN must be "manifest PRODUCT:<uuid>")`, {
+      details: { expected: product, actual: null, subject: cert.commonName },
+    });
   }
   if (bound !== product) {
-    throw new ProductMismatchError(`the manifest is for product "${product}" but its certificate signs for product "${bound}"`);
+    throw new ProductMismatchError(`the manifest is for product "${product}" but its certificate signs for product "${bound}"`, {
+      details: { expected: product, actual: bound, subject: cert.commonName },
+    });
   }
 }

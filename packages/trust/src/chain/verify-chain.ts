@@ -47,25 +47,27 @@ export function verifyChain(opts: { chain: Cert[] | string | Buffer; anchors: Tr
   for (const c of [...path, anchor]) checkValidity(c, now);
   const issuers = [...path.slice(1), anchor];
   issuers.forEach((ca, i) => {
-    if (!ca.basicConstraints?.ca) throw new IssuerNotCaError(`${describe(ca)} is not a CA certificate but issued ${describe(path[i])}`);
+    if (!ca.basicConstraints?.ca) throw new IssuerNotCaError(`${describe(ca)} is not a CA certificate but issued ${describe(path[i])}`, { details: { issuer: facts(ca), certificate: facts(path[i]) } });
     if (ca.keyUsage && !ca.keyUsage.has('keyCertSign')) {
-      throw new IssuerNotCaError(`${describe(ca)} may not sign certificates (keyUsage lacks keyCertSign)`);
+      throw new IssuerNotCaError(`${describe(ca)} may not sign certificates (keyUsage lacks keyCertSign)`, { details: { issuer: facts(ca) } });
     }
     const below = i; // intermediates strictly between this issuer and the leaf
     if (ca.basicConstraints.pathLen !== undefined && below > ca.basicConstraints.pathLen) {
-      throw new PathLengthError(`${describe(ca)} allows ${ca.basicConstraints.pathLen} intermediate(s) below it, the chain has ${below}`);
+      throw new PathLengthError(`${describe(ca)} allows ${ca.basicConstraints.pathLen} intermediate(s) below it, the chain has ${below}`, {
+        details: { issuer: facts(ca), pathLen: ca.basicConstraints.pathLen, below },
+      });
     }
   });
   if (leaf.keyUsage && !leaf.keyUsage.has('digitalSignature')) {
-    throw new KeyUsageError(`${describe(leaf)} may not make signatures (keyUsage lacks digitalSignature)`);
+    throw new KeyUsageError(`${describe(leaf)} may not make signatures (keyUsage lacks digitalSignature)`, { details: { certificate: facts(leaf), keyUsage: [...leaf.keyUsage] } });
   }
   if (leaf.extKeyUsage && !leaf.extKeyUsage.some((u) => u === OID.codeSigning || u === OID.anyExtendedKeyUsage)) {
-    throw new KeyUsageError(`${describe(leaf)} is not for code signing (extKeyUsage lacks codeSigning)`);
+    throw new KeyUsageError(`${describe(leaf)} is not for code signing (extKeyUsage lacks codeSigning)`, { details: { certificate: facts(leaf), extKeyUsage: leaf.extKeyUsage } });
   }
   if (opts.anchors.revocation) {
     for (const c of path) {
       const why = revocationReason(opts.anchors.revocation, c);
-      if (why) throw new RevokedError(`${describe(c)} is revoked: ${why}`);
+      if (why) throw new RevokedError(`${describe(c)} is revoked: ${why}`, { details: { certificate: facts(c), source: opts.anchors.revocation.source } });
     }
   }
   return { leaf, intermediates: path.slice(1), anchor };
@@ -78,17 +80,18 @@ function buildPath(leaf: Cert, pool: Cert[], anchors: TrustAnchors): { path: Cer
     const roots = anchors.roots.filter((r) => r.subjectDer.equals(cur.issuerDer));
     if (roots.length) {
       const anchor = roots.find((r) => signedBy(cur, r));
-      if (!anchor) throw new BadCertSignatureError(`the signature on ${describe(cur)} does not verify under the CA ${describe(roots[0])}`);
+      if (!anchor) throw new BadCertSignatureError(`the signature on ${describe(cur)} does not verify under the CA ${describe(roots[0])}`, { details: { certificate: facts(cur), issuer: facts(roots[0]) } });
       return { path, anchor };
     }
     const k = unused.findIndex((c) => c.subjectDer.equals(cur.issuerDer));
     if (k < 0) {
       throw new UnknownIssuerError(
         `${describe(cur)} was issued by "${issuerName(cur)}", which is not in the CA bundle${anchors.source ? ` ${anchors.source}` : ''}`,
+        { details: { certificate: facts(cur), issuer: issuerName(cur), caBundle: anchors.source } },
       );
     }
     const [next] = unused.splice(k, 1);
-    if (!signedBy(cur, next)) throw new BadCertSignatureError(`the signature on ${describe(cur)} does not verify under ${describe(next)}`);
+    if (!signedBy(cur, next)) throw new BadCertSignatureError(`the signature on ${describe(cur)} does not verify under ${describe(next)}`, { details: { certificate: facts(cur), issuer: facts(next) } });
     path.push(next);
     cur = next;
   }
@@ -104,9 +107,12 @@ function signedBy(cert: Cert, issuer: Cert): boolean {
 }
 
 function checkValidity(c: Cert, now: Date): void {
-  if (now < c.notBefore) throw new NotYetValidError(`${describe(c)} is not valid before ${c.notBefore.toISOString()}`);
-  if (now > c.notAfter) throw new ExpiredError(`${describe(c)} expired at ${c.notAfter.toISOString()}`);
+  const details = { certificate: facts(c), notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(), now: now.toISOString() };
+  if (now < c.notBefore) throw new NotYetValidError(`${describe(c)} is not valid before ${c.notBefore.toISOString()}`, { details });
+  if (now > c.notAfter) throw new ExpiredError(`${describe(c)} expired at ${c.notAfter.toISOString()}`, { details });
 }
 
+/** What an error says about a certificate, for machines. */
+const facts = (c: Cert) => ({ subject: c.commonName ?? c.x509.subject, fingerprint256: c.fingerprint256, serial: c.serialHex });
 const describe = (c: Cert) => `certificate "${c.commonName ?? c.x509.subject.replace(/\n/g, ', ')}"`;
 const issuerName = (c: Cert) => c.x509.issuer.replace(/\n/g, ', ');
