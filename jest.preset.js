@@ -12,6 +12,7 @@ module.exports = (dir) => ({
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(dir, 'tsconfig.json') }] },
   moduleNameMapper: {
+    '^@mos/test-utils$': path.join(top, 'tools', 'test-utils', 'src', 'index.ts'),
     '^@mos/([^/]+)$': path.join(top, 'packages', '$1', 'src', 'index.ts'),
     '^@mos/([^/]+)/([^/]+)$': path.join(top, 'packages', '$1', 'src', '$2', 'index.ts'),
   },

@@ -13,7 +13,9 @@ export type ManifestErrorCode =
   | 'ERR_MANIFEST_ALREADY_INSTALLED'
   | 'ERR_MANIFEST_STATE_CORRUPT'
   | 'ERR_MANIFEST_TARGET_NOT_FOUND'
-  | 'ERR_MANIFEST_UIDS_EXHAUSTED';
+  | 'ERR_MANIFEST_UIDS_EXHAUSTED'
+  | 'ERR_MANIFEST_IMAGE_VERIFY_FAILED'
+  | 'ERR_MANIFEST_LOCKED';
 
 /** One problem found by a validator: where (a JSON path), which rule, and what to do. */
 export interface Issue {

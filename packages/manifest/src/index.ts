@@ -16,3 +16,7 @@ export { statePaths } from './state/paths';
 export { systemForInstall, systemForUpdate, resolveTarget, type NamedInstall } from './state/plan';
 export { verifyInstall, type VerifiedInstall } from './state/verify-install';
 export { loadVerifiedState, type VerifiedState, type VerifiedTarget, type TargetCheck } from './state/load-verified-state';
+export { storeTargetCheck, storeDir, ImageVerifyFailedError } from './state/store-check';
+export { lockState, lockHolder, StateLockedError, type StateLock } from './state/lock';
+export { realSys, type Sys } from './sys';
+export { installFromImport, serializeInstallManifest, type ResolvedImage } from './parse/build-install';

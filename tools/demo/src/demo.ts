@@ -1,95 +1,116 @@
-// The mos demo: everything happens under a temp dir that is removed at the end. It drives the
-// real CLIs (`trust`) and the libraries, and prints each step as it goes.
-import { execFileSync, spawnSync } from 'node:child_process';
+// The mos demo (README command 1), on a default embedded setup: everything happens under a
+// temp dir that is removed at the end -- mounts unmounted, the registry stopped -- also when a
+// step fails. It drives the real CLIs and prints each step as it goes. Needs root (mounts).
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { HOST_POLICY, initState, loadInstallManifest, loadVerifiedState, systemForInstall } from '@mos/manifest';
+import { join } from 'node:path';
+import { busyboxTree, cleanupMounts } from '@mos/test-utils';
+import { Shell } from './shell';
 
-const top = resolve(__dirname, '..', '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'mos-demo-'));
-const env = { ...process.env, MOS_KEYSETS_DIR: join(work, 'keys') };
+const sh = new Shell(work, { ...process.env, MOS_KEYSETS_DIR: join(work, 'keys') });
+const stops: (() => void)[] = [];
 
-const step = (s: string) => console.log(`\n==> ${s}`);
-function show(cmd: string, args: string[], expectFail = false): string {
-  console.log(`$ ${[cmd, ...args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ').replaceAll(work, '$DEMO')}`);
-  const bin = { trust: join(top, 'packages', 'trust', 'bin', 'trust.js') }[cmd];
-  const r = bin ? spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8' }) : spawnSync(cmd, args, { env, encoding: 'utf8' });
-  const out = (r.stdout + r.stderr).replaceAll(work, '$DEMO').trimEnd();
-  if (out) console.log(out.split('\n').map((l) => `  ${l}`).join('\n'));
-  if (expectFail !== (r.status !== 0)) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}, expected ${expectFail ? 'a failure' : 'success'}`);
-  if (expectFail) console.log(`  (rejected, exit ${r.status}, as it must be)`);
-  return r.stdout;
+function trustChain(): { product: string } {
+  sh.step('A release engineer creates a keyset: manifest CA, SUDI CA, UEFI/UKI/TPM keys and the project "default"');
+  sh.run('trust', ['keyset', 'add', '--org', 'mos demo', 'demo']);
+  const ks = join(work, 'keys', 'demo');
+  const product = sh.run('trust', ['keyset', 'show', 'demo', 'manifest:default', 'uuid', '--value']).trim();
+  sh.run('openssl', ['verify', '-CAfile', join(ks, 'manifest-ca', 'cert.pem'), join(ks, 'manifest', 'default', 'cert.pem')]);
+
+  sh.step('Signed files verify against the manifest CA, openssl agrees, and tampering is caught');
+  const file = join(work, 'note.json');
+  writeFileSync(file, JSON.stringify({ product, note: 'any bytes can be signed' }));
+  sh.run('trust', ['manifest', 'sign', '--keyset', 'demo', '--project', 'default', file]);
+  const cert = join(ks, 'manifest', 'default', 'cert.pem');
+  const ca = join(ks, 'manifest-ca', 'cert.pem');
+  sh.run('trust', ['manifest', 'verify', '--ca', ca, '--cert', cert, '--signature', `${file}.signed`, '--product', product, file]);
+  execFileSync('sh', ['-c', `openssl x509 -in "${cert}" -pubkey -noout > "${work}/pub.pem"`]);
+  sh.run('openssl', ['dgst', '-sha256', '-verify', join(work, 'pub.pem'), '-signature', `${file}.signed`, file]);
+  writeFileSync(join(work, 'tampered.json'), readFileSync(file, 'utf8').replace('any', 'ANY'));
+  sh.run('trust', ['manifest', 'verify', '--ca', ca, '--cert', cert, '--signature', `${file}.signed`, join(work, 'tampered.json')], true);
+  sh.run('trust', ['manifest', 'verify', '--ca', ca, '--cert', cert, '--signature', `${file}.signed`, '--product', 'another-product', file], true);
+  return { product };
+}
+
+function buildImages(): string {
+  sh.step('Build the images: squashfs layers with dm-verity data, from a busybox tree (atomfs build)');
+  const tree = busyboxTree(join(work, 'busybox'), { 'etc/os-release': 'NAME="mos demo"\nVERSION="1.0"\n' });
+  const tools = join(work, 'tools-layer');
+  mkdirSync(join(tools, 'share'), { recursive: true });
+  writeFileSync(join(tools, 'share', 'README'), 'the tools target, added by a partial update\n');
+  const images = join(work, 'images');
+  sh.run('atomfs', ['build', '--layout', images, '--tag', 'hostfs-1.0', '--entrypoint', '/bin/sh', tree]);
+  sh.run('atomfs', ['build', '--layout', images, '--tag', 'tools-1.0', tools]);
+  return images;
+}
+
+async function startRegistry(): Promise<string> {
+  sh.step('Start our registry (distribution API with referrers) on loopback');
+  const { child, line } = await sh.start('mosctl', ['serve', '--root', join(work, 'registry'), '--addr', '127.0.0.1:0', '--json']);
+  stops.push(() => child.kill('SIGTERM'));
+  const address = JSON.parse(line).address as string;
+  sh.say(`registry at ${address}`);
+  return address;
+}
+
+function manifestYaml(product: string, updateType: string, targets: string): string {
+  const file = join(work, `manifest-${updateType}.yaml`);
+  writeFileSync(file, `version: 1\nproduct: ${product}\nupdate_type: ${updateType}\ntargets:\n${targets}`);
+  sh.say(`${file}:`);
+  for (const l of readFileSync(file, 'utf8').trimEnd().split('\n')) sh.say(`  ${l}`);
+  return file;
 }
 
 async function main(): Promise<void> {
   console.log(`mos demo, working in ${work} ($DEMO)`);
+  const { product } = trustChain();
+  const images = buildImages();
+  const registry = await startRegistry();
 
-  step('A release engineer creates a keyset: manifest CA, SUDI CA, UEFI/UKI/TPM keys and the project "default"');
-  show('trust', ['keyset', 'add', '--org', 'mos demo', 'demo']);
-  const ks = join(work, 'keys', 'demo');
-  const product = show('trust', ['keyset', 'show', 'demo', 'manifest:default', 'uuid', '--value']).trim();
-  show('openssl', ['verify', '-CAfile', join(ks, 'manifest-ca', 'cert.pem'), join(ks, 'manifest', 'default', 'cert.pem')]);
+  sh.step('Publish a signed install manifest: images to mos:<hex>, install.json signed, with its referrers');
+  const target = (name: string, tag: string, type: string) => `  - service_name: ${name}\n    source: oci:${images}:${tag}\n    version: 1.0.0\n    service_type: ${type}\n    network: {type: host}\n`;
+  const v1 = manifestYaml(product, 'complete', target('hostfs', 'hostfs-1.0', 'hostfs'));
+  sh.run('mosb', ['manifest', 'publish', '--project', 'demo:default', '--repo', registry, '--name', 'demo/install:1.0', '--skip-bootkit', v1]);
 
-  step(`...writes an install manifest for product ${product} and signs it`);
-  const manifest = {
-    version: 1,
-    product,
-    storage: [{ label: 'web-data', persistent: true, nsgroup: 'web', size: 64 }],
-    targets: [
-      { service_name: 'hostfs', version: '1.0.0', service_type: 'hostfs', network: { type: 'host' }, nsgroup: '', digest: 'sha256:' + 'a'.repeat(64), size: 528, storage: null },
-      {
-        service_name: 'web', version: '1.0.0', service_type: 'container', nsgroup: 'web',
-        network: { type: 'simple', ipv4: '10.0.3.99/24', ipv6: '', ports: [{ host: 8080, container: 80 }] },
-        digest: 'sha256:' + 'b'.repeat(64), size: 612, storage: [{ dest: '/srv', label: 'web-data' }],
-      },
-    ],
-    update_type: 'complete',
-  };
-  const file = join(work, 'install.json');
-  writeFileSync(file, JSON.stringify(manifest));
-  show('trust', ['manifest', 'sign', '--keyset', 'demo', '--project', 'default', file]);
-  const cert = join(ks, 'manifest', 'default', 'cert.pem');
-  const ca = join(ks, 'manifest-ca', 'cert.pem');
-
-  step('Any host verifies it against the manifest CA -- and openssl agrees');
-  show('trust', ['manifest', 'verify', '--ca', ca, '--cert', cert, '--signature', `${file}.signed`, '--product', product, file]);
-  execFileSync('sh', ['-c', `openssl x509 -in "${cert}" -pubkey -noout > "${work}/pub.pem"`]);
-  show('openssl', ['dgst', '-sha256', '-verify', join(work, 'pub.pem'), '-signature', `${file}.signed`, file]);
-
-  step('A tampered copy is rejected');
-  const tampered = join(work, 'tampered.json');
-  writeFileSync(tampered, readFileSync(file, 'utf8').replace('"1.0.0"', '"6.6.6"'));
-  show('trust', ['manifest', 'verify', '--ca', ca, '--cert', cert, '--signature', `${file}.signed`, tampered], true);
-
-  step("A manifest for another product, signed with this product's key, is rejected");
-  const wrong = join(work, 'wrong-product.json');
-  writeFileSync(wrong, JSON.stringify({ ...manifest, product: 'another-product' }));
-  show('trust', ['manifest', 'sign', '--keyset', 'demo', '--project', 'default', wrong]);
-  show('trust', ['manifest', 'verify', '--ca', ca, '--cert', cert, '--signature', `${wrong}.signed`, '--product', 'another-product', wrong], true);
-
-  step('A host stores the verified state in R/config/manifest.git');
+  sh.step('Install it into a sandbox root: verified first, images imported, state committed');
   const root = join(work, 'root');
-  mkdirSync(join(root, 'factory', 'secure'), { recursive: true });
-  copyFileSync(ca, join(root, 'factory', 'secure', 'manifestCA.pem'));
-  const parsed = loadInstallManifest(readFileSync(file));
-  const signed = { sha256: parsed.sha256, json: parsed.raw, signature: readFileSync(`${file}.signed`), certificate: readFileSync(cert) };
-  const system = systemForInstall({ sha256: parsed.sha256, manifest: parsed.manifest }, HOST_POLICY);
-  await initState({ configDir: join(root, 'config'), state: { system, installs: [signed] } });
-  const state = await loadVerifiedState({ root });
-  console.log(`  verified state: commit ${state.commit.slice(0, 12)}, product ${state.product}, CA ${state.caPath.replaceAll(work, '$DEMO')}`);
-  for (const t of state.targets) console.log(`  target ${t.name.padEnd(8)} ${t.target.service_type.padEnd(10)} ${t.target.version} ${t.target.digest.slice(0, 19)}...`);
-  const repo = join(root, 'config', 'manifest.git');
-  show('git', ['-C', repo, 'log', '--format=%h %an <%ae> %s', 'master']);
-  show('git', ['-C', repo, 'ls-tree', '--name-only', 'master']);
-  show('git', ['-C', repo, 'show', 'master:manifest.json']);
-  show('git', ['-C', repo, 'fsck', '--strict']);
+  for (const d of ['config', 'atomfs-store', 'scratch-writes', 'factory/secure']) mkdirSync(join(root, d), { recursive: true });
+  copyFileSync(join(work, 'keys', 'demo', 'manifest-ca', 'cert.pem'), join(root, 'factory', 'secure', 'manifestCA.pem'));
+  sh.run('mosctl', ['install', '--rfs', root, `${registry}/demo/install:1.0`]);
+
+  sh.step('Mount hostfs read-only -- every layer verified against its root hash -- and look inside');
+  const hostfs = join(root, 'mnt', 'hostfs');
+  sh.run('mosctl', ['mount', '--rfs', root, '--readonly', '--dest', hostfs]);
+  sh.run('cat', [join(hostfs, 'etc', 'os-release')]);
+  sh.run('touch', [join(hostfs, 'etc', 'new-file')], true);
+  sh.run('mosctl', ['status', '--rfs', root]);
+
+  sh.step('Publish a partial update that adds an fs-only target, and apply it');
+  const v2 = manifestYaml(product, 'partial', target('tools', 'tools-1.0', 'fs-only'));
+  sh.run('mosb', ['manifest', 'publish', '--project', 'demo:default', '--repo', registry, '--name', 'demo/install:1.1', '--skip-bootkit', v2]);
+  sh.run('mosctl', ['update', '-r', root, `${registry}/demo/install:1.1`]);
+  const tools = join(root, 'mnt', 'tools');
+  sh.run('mosctl', ['mount', '--rfs', root, '--target', 'tools', '--readonly', '--dest', tools]);
+  sh.run('cat', [join(tools, 'share', 'README')]);
+  sh.run('mosctl', ['status', '--rfs', root]);
+  sh.run('git', ['-C', join(root, 'config', 'manifest.git'), 'log', '--format=%h %an <%ae> %s', 'master']);
+
+  sh.step('Tear down');
+  sh.run('mosctl', ['umount', tools]);
+  sh.run('mosctl', ['umount', hostfs]);
 }
 
 main()
-  .then(() => console.log('\ndemo finished: all steps behaved as expected'))
+  .then(() => console.log('\ndemo finished: every step behaved as expected'))
   .catch((e) => {
     console.error(`\ndemo failed: ${(e as Error).message}`);
     process.exitCode = 1;
   })
-  .finally(() => rmSync(work, { recursive: true, force: true }));
+  .finally(() => {
+    for (const stop of stops) stop();
+    const left = cleanupMounts(work);
+    if (left.length) console.error(`cleaned up after a failed step: ${left.join(', ')}`);
+    rmSync(work, { recursive: true, force: true });
+  });

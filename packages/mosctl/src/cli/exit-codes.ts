@@ -17,6 +17,10 @@ export const EXIT = {
  * prefix so a new code in a package still lands in the right class.
  */
 export function exitCodeOf(e: unknown): number {
+  // A failed copy says which side failed in its cause; wire errors of a registry carry the
+  // distribution code (MANIFEST_UNKNOWN, DENIED, ...) and the HTTP status.
+  if ((e as { code?: unknown })?.code === 'ERR_OCI_COPY_FAILED' && (e as Error).cause) return exitCodeOf((e as Error).cause);
+  if ((e as Error)?.name === 'RegistryError') return (e as { status?: number }).status === 404 ? EXIT.notFound : EXIT.registry;
   const code = (e as { code?: unknown })?.code;
   if (typeof code !== 'string') return EXIT.error;
   if (code.startsWith('ERR_TRUST_')) return trustExitCodeOf(e);

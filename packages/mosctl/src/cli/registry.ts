@@ -1,9 +1,22 @@
 import type { CommandSpec } from '@mos/trust/cli';
+import { createBootFsCommand } from '../commands/create-boot-fs';
+import { installCommand } from '../commands/install';
+import { mountCommand, umountCommand } from '../commands/mount';
+import { publishCommand } from '../commands/publish';
+import { statusCommand } from '../commands/status';
+import { updateCommand } from '../commands/update';
+import { serveCommand } from '../commands/serve';
+import { storeCopyCommand } from '../commands/store-copy';
+import { storeFsckCommand } from '../commands/store-fsck';
+import { storeGcCommand } from '../commands/store-gc';
+import { storeInspectCommand } from '../commands/store-inspect';
+import { storeLsCommand } from '../commands/store-ls';
 
 /**
  * The commands of each bin. Each command lives in `src/commands/<name>.ts` and is thin: parse,
  * validate, open the root, call one library function, render text or `--json`.
  */
-export const MOSCTL_COMMANDS: CommandSpec[] = [];
+export const MOSCTL_COMMANDS: CommandSpec[] = [installCommand, mountCommand, umountCommand, createBootFsCommand, updateCommand, statusCommand,
+  storeCopyCommand, storeLsCommand, storeInspectCommand, storeFsckCommand, storeGcCommand, serveCommand];
 
-export const MOSB_COMMANDS: CommandSpec[] = [];
+export const MOSB_COMMANDS: CommandSpec[] = [publishCommand];

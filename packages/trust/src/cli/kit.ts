@@ -16,7 +16,8 @@ export interface CommandSpec {
   args: string;
   positionals: [min: number, max: number];
   options?: Record<string, OptionSpec>;
-  run(ctx: RunContext): Promise<void>;
+  /** Returns nothing (exit 0) or an exit status, for a command that reports a condition in its output. */
+  run(ctx: RunContext): Promise<void | number>;
 }
 
 export interface RunContext {
@@ -73,8 +74,8 @@ export async function runCli(
     if (parsed.positionals.length < min || parsed.positionals.length > max) {
       throw new UsageError(`expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${parsed.positionals.length}`);
     }
-    await cmd.run({ values: parsed.values as RunContext['values'], positionals: parsed.positionals, out: io.stdout });
-    return 0;
+    const status = await cmd.run({ values: parsed.values as RunContext['values'], positionals: parsed.positionals, out: io.stdout });
+    return typeof status === 'number' ? status : 0;
   } catch (e) {
     const parseError = (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ?? false;
     let msg = String((e as Error).message ?? e).split('\n')[0];

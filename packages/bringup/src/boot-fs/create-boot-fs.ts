@@ -1,0 +1,35 @@
+import type { MountedMolecule } from '@mos/atomfs';
+import { loadVerifiedState, storeTargetCheck, type VerifiedState } from '@mos/manifest';
+import { BringupError } from '../errors';
+import { mountTarget } from './mount-target';
+
+export interface BootFsOptions {
+  /** The installed root (the initrd's view: config, store and scratch mounted under it). Default `/`. */
+  root?: string;
+  /** Where the new root appears. Default `/sysroot`. */
+  dest?: string;
+  /** Mount hostfs read-only. Default false: writable, upper dir in `R/scratch-writes`. */
+  readonly?: boolean;
+  /** Manifest CA. Default: found under the root. */
+  ca?: string;
+  now?: Date;
+}
+
+/**
+ * What the initrd calls: re-verify the whole committed state -- every install manifest's
+ * signature, chain and product, every target's image in the store with its pinned digest and
+ * size -- then mount the `hostfs` target at `dest`, its layers verified against their verity
+ * root hashes. Nothing is mounted unless all of it verified.
+ *
+ * @example
+ * import { createBootFs } from '@mos/bringup';
+ * await createBootFs({ root: '/', dest: '/sysroot' });
+ */
+export async function createBootFs(opts: BootFsOptions = {}): Promise<{ state: VerifiedState; mounted: MountedMolecule }> {
+  const root = opts.root ?? '/';
+  const state = await loadVerifiedState({ root, ca: opts.ca, checkTarget: await storeTargetCheck(root), now: opts.now });
+  const hostfs = state.targets.find((t) => t.name === 'hostfs');
+  if (!hostfs) throw new BringupError('ERR_BRINGUP_TARGET_NOT_FOUND', `the installed system of ${root} has no hostfs target to boot`);
+  const mounted = await mountTarget({ root, target: hostfs.target, dest: opts.dest ?? '/sysroot', readonly: opts.readonly });
+  return { state, mounted };
+}

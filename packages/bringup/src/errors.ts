@@ -1,0 +1,24 @@
+/**
+ * Errors of `@mos/bringup`, each with a stable `code`.
+ */
+export type BringupErrorCode =
+  | 'ERR_BRINGUP_NOT_AN_INSTALL'
+  | 'ERR_BRINGUP_NO_SIGNATURE'
+  | 'ERR_BRINGUP_TOO_LARGE'
+  | 'ERR_BRINGUP_IMAGE_VERIFY_FAILED'
+  | 'ERR_BRINGUP_TARGET_NOT_FOUND'
+  | 'ERR_BRINGUP_INSTALLED';
+
+export class BringupError extends Error {
+  readonly code: BringupErrorCode;
+  readonly details: Record<string, unknown>;
+  constructor(code: BringupErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options);
+    this.name = 'BringupError';
+    this.code = code;
+    this.details = options?.details ?? {};
+  }
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, details: this.details };
+  }
+}

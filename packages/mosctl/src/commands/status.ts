@@ -1,0 +1,32 @@
+import type { CommandSpec } from '@mos/trust/cli';
+import { status, type StatusReport } from '../ops/status';
+import { EXIT } from '../cli/exit-codes';
+import { caOf, caOptions, jsonOption, rootOf, rootOptions } from '../cli/options';
+
+export const statusCommand: CommandSpec = {
+  words: ['status'],
+  summary: 'show the installed system: product, state commit, targets and where they are mounted (exit 3 if it does not verify)',
+  args: '[--rfs R] [--json]',
+  positionals: [0, 0],
+  options: { ...rootOptions, ...caOptions, ...jsonOption },
+  async run({ values, out }) {
+    const report = await status({ root: rootOf(values), manifestCa: caOf(values) });
+    out(values.json ? JSON.stringify(report, null, 2) + '\n' : render(report));
+    return report.installed && !report.verified ? EXIT.verification : EXIT.ok;
+  },
+};
+
+function render(r: StatusReport): string {
+  if (!r.installed) return `${r.root}: not installed\n`;
+  const lines = [`root     ${r.root}`];
+  if (r.verified) lines.push(`product  ${r.product}`, `state    ${r.commit?.slice(0, 12)} (${r.history?.[0]?.time ?? '?'}), verified against ${r.caPath}`);
+  else lines.push(`state    ${r.commit?.slice(0, 12) ?? '?'}: DOES NOT VERIFY: ${r.error?.message}`);
+  if (r.targets?.length) {
+    const rows = r.targets.map((t) => [t.name, t.type, t.version, `${t.digest.slice(0, 19)}…`, String(t.size), t.mounts.map((m) => `${m.dest} (${m.writable ? 'rw' : 'ro'})`).join(', ') || '-']);
+    const head = ['TARGET', 'TYPE', 'VERSION', 'DIGEST', 'SIZE', 'MOUNTED'];
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+    lines.push('', ...[head, ...rows].map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]))).join('  ')));
+  }
+  if (r.history?.length) lines.push('', 'history', ...r.history.map((h) => `  ${h.commit.slice(0, 12)} ${h.time} ${h.message}`));
+  return lines.join('\n') + '\n';
+}

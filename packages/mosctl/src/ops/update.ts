@@ -1,0 +1,73 @@
+import type { ProgressEvent, RemoteAccessOptions } from '@mos/oci-store';
+import {
+  commitState,
+  loadVerifiedState,
+  lockState,
+  statePaths,
+  storeTargetCheck,
+  systemForUpdate,
+  uidRangePolicy,
+  VerifyFailedError,
+  type SystemManifest,
+} from '@mos/manifest';
+import { loadTrustAnchors } from '@mos/trust';
+import { fetchInstall, importTargets, verifyFetched } from '@mos/bringup';
+
+export interface UpdateOptions extends RemoteAccessOptions {
+  root?: string;
+  url: string;
+  /** Manifest CA (not the registry TLS CA). Default: R/factory/secure/manifestCA.pem, then R/manifestCA.pem. */
+  manifestCa?: string;
+  onProgress?: (e: ProgressEvent & { target: string }) => void;
+  now?: Date;
+}
+
+export interface UpdateResult {
+  root: string;
+  /** The new commit, or the current one when nothing changed. */
+  commit: string;
+  previous: string;
+  changed: boolean;
+  system: SystemManifest;
+}
+
+/**
+ * `mosctl update` (mos-original §4.10): with the state lock held exclusively, re-verify the
+ * current state (signatures, chain, product, every image in the store), fetch and verify the
+ * new manifest, refuse another product, import its images, merge (`complete` replaces,
+ * `partial` merges by name), and commit exactly `manifest.json` plus the referenced triples.
+ * The commit is the last step and atomic: a failure or kill before it leaves the previous
+ * state current; images imported by a failed update are unreferenced and left for `gc`.
+ * Services are not restarted here.
+ */
+export async function update(opts: UpdateOptions): Promise<UpdateResult> {
+  const root = opts.root ?? '/';
+  const lock = await lockState({ root, mode: 'exclusive' });
+  try {
+    const current = await loadVerifiedState({ root, ca: opts.manifestCa, checkTarget: await storeTargetCheck(root), now: opts.now });
+    const fetched = await fetchInstall(opts.url, opts);
+    const next = verifyFetched(fetched, loadTrustAnchors({ caPath: current.caPath }), opts.now);
+    if (next.product !== current.product) {
+      throw new VerifyFailedError(`the update is for product "${next.product}" but this machine runs product "${current.product}"`, 'product-mismatch');
+    }
+    const installs = new Map([...current.installs].map(([sha, i]) => [sha, i.manifest]));
+    const system = systemForUpdate(current.system, installs, { sha256: next.sha256, manifest: next.manifest }, uidRangePolicy());
+    if (JSON.stringify(system) === JSON.stringify(current.system)) {
+      return { root, commit: current.commit, previous: current.commit, changed: false, system };
+    }
+    await importTargets({ root, from: fetched.reference, targets: next.manifest.targets, registry: opts, onProgress: opts.onProgress });
+    const check = await storeTargetCheck(root);
+    for (const t of next.manifest.targets) await check({ name: t.service_name, install: next.sha256, target: t });
+    const signed = [...[...current.installs.values()].map((i) => i.signed), next.signed];
+    const version = [...new Set(next.manifest.targets.map((t) => t.version))].join(', ');
+    const commit = await commitState({
+      configDir: statePaths(root).configDir,
+      state: { system, installs: signed },
+      message: `System upgrade to ${next.sha256.slice(0, 12)} (${next.manifest.update_type}: ${version})`,
+      now: opts.now,
+    });
+    return { root, commit, previous: current.commit, changed: true, system };
+  } finally {
+    await lock.release();
+  }
+}

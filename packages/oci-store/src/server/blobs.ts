@@ -1,0 +1,54 @@
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
+import { isDigest } from '../format/digest';
+import { VerifyingStream } from '../lib/verify-stream';
+import type { Ctx } from './context';
+import { parseRange, sendError } from './http-util';
+
+function digestFromPath(ctx: Ctx): string {
+  return decodeURIComponent(ctx.url.pathname.slice(ctx.url.pathname.lastIndexOf('/') + 1));
+}
+
+/**
+ * GET/HEAD `/v2/<name>/blobs/<digest>` with `Range` (206). Full GETs stream through a verifying
+ * stream when `verifyOnServe` is on, so a corrupt blob ends the response with an error instead
+ * of being delivered as if it were good.
+ */
+export async function getBlob(ctx: Ctx): Promise<void> {
+  const digest = digestFromPath(ctx);
+  if (!isDigest(digest)) return sendError(ctx.res, 400, 'DIGEST_INVALID', `invalid digest ${digest}`);
+  if (!(await ctx.root.has(ctx.repo))) return sendError(ctx.res, 404, 'NAME_UNKNOWN', `repository ${ctx.repo} not known`);
+  const store = await ctx.root.repo(ctx.repo);
+  const size = await store.blobSize(digest);
+  if (size === undefined) return sendError(ctx.res, 404, 'BLOB_UNKNOWN', `blob ${digest} not known`, digest);
+  const range = parseRange(ctx.req.headers.range, size);
+  if (range === null) return sendError(ctx.res, 416, 'RANGE_INVALID', `unsatisfiable range ${ctx.req.headers.range}`, undefined, { 'content-range': `bytes */${size}` });
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/octet-stream', 'docker-content-digest': digest, 'accept-ranges': 'bytes', etag: `"${digest}"`,
+  };
+  if (range) {
+    headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
+    headers['content-length'] = range.end - range.start + 1;
+  } else headers['content-length'] = size;
+  ctx.res.writeHead(range ? 206 : 200, headers);
+  if (ctx.req.method === 'HEAD' || size === 0) return void ctx.res.end();
+  const file = createReadStream(store.blobPath(digest), { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end } : {}) });
+  const done = (e: Error | null | undefined) => {
+    if (e) ctx.res.destroy(e); // the client sees a broken body and verifies/resumes on its side
+  };
+  if (!range && ctx.verifyOnServe) pipeline(file, new VerifyingStream({ digest, size }), ctx.res, done);
+  else pipeline(file, ctx.res, done);
+}
+
+/** DELETE `/v2/<name>/blobs/<digest>` (and the index entries naming it). */
+export async function deleteBlob(ctx: Ctx): Promise<void> {
+  const digest = digestFromPath(ctx);
+  if (!isDigest(digest)) return sendError(ctx.res, 400, 'DIGEST_INVALID', `invalid digest ${digest}`);
+  if (!(await ctx.root.has(ctx.repo))) return sendError(ctx.res, 404, 'NAME_UNKNOWN', `repository ${ctx.repo} not known`);
+  const store = await ctx.root.repo(ctx.repo);
+  const size = await store.blobSize(digest);
+  if (size === undefined) return sendError(ctx.res, 404, 'BLOB_UNKNOWN', `blob ${digest} not known`, digest);
+  await store.delete({ mediaType: 'application/octet-stream', digest, size });
+  ctx.res.writeHead(202, { 'content-length': 0 });
+  ctx.res.end();
+}

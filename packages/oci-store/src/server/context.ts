@@ -1,0 +1,16 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LayoutRoot } from '../layout/layout-root';
+import type { UploadSessions } from './uploads';
+
+/** What every handler gets. */
+export interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  root: LayoutRoot;
+  uploads: UploadSessions;
+  /** Repository name from the path (already validated by the router). */
+  repo: string;
+  /** Verify blob content while serving full GETs (a corrupt blob aborts the response). */
+  verifyOnServe: boolean;
+}

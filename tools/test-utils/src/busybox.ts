@@ -1,0 +1,20 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/**
+ * A minimal root filesystem: busybox-static with its applet links in /bin, /etc with a
+ * passwd, and `files` (path → content) on top. It is a real tree: lxc and chroot run it.
+ */
+export function busyboxTree(dir: string, files: Record<string, string> = {}): string {
+  for (const d of ['bin', 'etc', 'tmp', 'proc', 'dev', 'sys', 'root']) mkdirSync(join(dir, d), { recursive: true });
+  execFileSync('cp', ['/bin/busybox', join(dir, 'bin', 'busybox')]);
+  execFileSync(join(dir, 'bin', 'busybox'), ['--install', '-s', join(dir, 'bin')]);
+  writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  writeFileSync(join(dir, 'etc', 'group'), 'root:x:0:\n');
+  for (const [p, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, p)), { recursive: true });
+    writeFileSync(join(dir, p), content);
+  }
+  return dir;
+}
