@@ -3,4 +3,4 @@ export { tempDirs } from './temp';
 export { busyboxTree } from './busybox';
 export { runBin, runOk, TOP, type CliResult } from './cli';
 export { treeSnapshot } from './snapshot';
-export { cleanupMounts, mountsUnder } from './mounts';
+export { cleanupMounts, loopsUnder, mountsUnder } from './mounts';

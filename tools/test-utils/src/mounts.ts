@@ -26,13 +26,26 @@ export function cleanupMounts(dir: string): string[] {
     }
     cleaned.push(m);
   }
-  const loops = execFileSync('losetup', ['-a', '-O', 'NAME,BACK-FILE', '-n'], { encoding: 'utf8' });
-  for (const line of loops.split('\n')) {
-    const [dev, file] = line.trim().split(/\s+/, 2);
-    if (dev && file && (file === dir || file.startsWith(dir + '/'))) {
+  // Loop devices of `mount -o loop` auto-clear after the last unmount, asynchronously: give
+  // them a moment to go before calling one a leak.
+  for (let tries = 0; tries < 50 && loopsUnder(dir).length; tries++) execFileSync('sleep', ['0.1']);
+  for (const dev of loopsUnder(dir)) {
+    try {
       execFileSync('losetup', ['-d', dev], { stdio: 'ignore' });
-      cleaned.push(dev);
+    } catch {
+      // detached meanwhile
     }
+    cleaned.push(dev);
   }
   return cleaned;
+}
+
+/** Loop devices whose backing file is at or under `dir`. */
+export function loopsUnder(dir: string): string[] {
+  const out = execFileSync('losetup', ['-a', '-O', 'NAME,BACK-FILE', '-n'], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/, 2))
+    .filter(([dev, file]) => dev && file && (file === dir || file.startsWith(dir + '/')))
+    .map(([dev]) => dev);
 }
