@@ -4,3 +4,4 @@ export { busyboxTree } from './busybox';
 export { runBin, runOk, TOP, type CliResult } from './cli';
 export { treeSnapshot } from './snapshot';
 export { cleanupMounts, loopsUnder, mountsUnder } from './mounts';
+export { startOurRegistry, type OurRegistry } from './our-registry';
