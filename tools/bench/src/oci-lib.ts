@@ -2,7 +2,7 @@
 // docker-registry on a free loopback port, timing helpers. Uses the built @mos/oci-store.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LayoutStore, MediaType, type Descriptor } from '@mos/oci-store';
@@ -24,7 +24,7 @@ export async function makeImage(dir: string, layers: number, layerMiB: number): 
     }
     closeSync(fd);
     const d = { mediaType: MediaType.StackerSquashfsZstdVerity, digest: `sha256:${h.digest('hex')}`, size: layerMiB * MIB };
-    await store.push(d, readFileSync(f));
+    await store.push(d, createReadStream(f));
     rmSync(f);
     descs.push(d);
   }

@@ -3,10 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A fresh temp dir; the returned `cleanup` removes it (call it in afterEach/afterAll/finally). */
-export function tempDir(prefix = 'atomfs-test-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+/**
+ * A temp dir, created on first use of `dir` (so a describe block Jest skips, whose afterAll
+ * then never runs, leaves nothing behind); `cleanup` removes it (call it in afterAll/finally).
+ */
+export function tempDir(prefix = 'atomfs-test-'): { readonly dir: string; cleanup: () => void } {
+  let dir: string | undefined;
+  return {
+    get dir() {
+      dir ??= mkdtempSync(join(tmpdir(), prefix));
+      return dir;
+    },
+    cleanup: () => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Runs an oracle tool; returns stdout, and the exit status instead of throwing when `allowFail`. */

@@ -10,7 +10,7 @@ import { describeTree } from '../helpers/tree';
 
 describe('molecule mounts (real kernel mounts)', () => {
   const t = tempDir();
-  const scratch = join(t.dir, 'scratch');
+  const scratch = (): string => join(t.dir, 'scratch');
   let L: Awaited<ReturnType<typeof builtLayers>>;
   beforeAll(async () => {
     L = await builtLayers(t.dir);
@@ -29,16 +29,16 @@ describe('molecule mounts (real kernel mounts)', () => {
   const expectNothingMounted = () => {
     expect(mountsUnder(t.dir)).toEqual([]);
     expect(loopsUnder(t.dir)).toEqual([]);
-    expect(readdirSync(join(scratch, 'layers'))).toEqual([]);
-    expect(readdirSync(join(scratch, 'molecules'))).toEqual([]);
+    expect(readdirSync(join(scratch(), 'layers'))).toEqual([]);
+    expect(readdirSync(join(scratch(), 'molecules'))).toEqual([]);
   };
 
   it('mounts read-only: upper layers win, deletions and opaque dirs hide lower content, same tree as umoci', async () => {
     const d = dest('ro');
-    const m = await mountMolecule({ dest: d, layers: [L.base, L.del, L.opq], scratch });
+    const m = await mountMolecule({ dest: d, layers: [L.base, L.del, L.opq], scratch: scratch() });
     try {
       expect(m.layers.map((l) => l.id)).toEqual(['opq', 'del', 'base']);
-      expect(m.options).toBe(`ro,lowerdir=${scratch}/layers/opq:${scratch}/layers/del:${scratch}/layers/base,index=off,userxattr`);
+      expect(m.options).toBe(`ro,lowerdir=${scratch()}/layers/opq:${scratch()}/layers/del:${scratch()}/layers/base,index=off,userxattr`);
       expect(m.layerRecords.every((r) => r.backend === 'verified-loop' && r.status === 'verified at mount, not enforced on read')).toBe(true);
       expect(readFileSync(join(d, 'etc/passwd'), 'utf8')).toContain('user:x:1000');
       expect(existsSync(join(d, 'etc/hostname'))).toBe(false);
@@ -65,7 +65,7 @@ describe('molecule mounts (real kernel mounts)', () => {
 
   it('mounts writable: writes and deletions land in the upper dir, the layers stay untouched, umount removes upper', async () => {
     const d = dest('rw');
-    const m = await mountMolecule({ dest: d, layers: [L.base, L.del], scratch, writable: true });
+    const m = await mountMolecule({ dest: d, layers: [L.base, L.del], scratch: scratch(), writable: true });
     try {
       expect(m.options).toContain(`upperdir=${m.upper},workdir=${m.work}`);
       writeFileSync(join(d, 'etc/new-file'), 'written\n');
@@ -74,8 +74,8 @@ describe('molecule mounts (real kernel mounts)', () => {
       expect(readFileSync(join(m.upper!, 'etc/new-file'), 'utf8')).toBe('written\n');
       expect(readFileSync(join(m.upper!, 'etc/motd'), 'utf8')).toBe('changed\n');
       expect(lstatSync(join(m.upper!, 'etc/passwd')).isCharacterDevice()).toBe(true); // overlay whiteout
-      expect(readFileSync(join(scratch, 'layers/base/etc/motd'), 'utf8')).toBe('hello from base\n');
-      expect(existsSync(join(scratch, 'layers/del/etc/passwd'))).toBe(true);
+      expect(readFileSync(join(scratch(), 'layers/base/etc/motd'), 'utf8')).toBe('hello from base\n');
+      expect(existsSync(join(scratch(), 'layers/del/etc/passwd'))).toBe(true);
     } finally {
       await umountMolecule(d);
     }
@@ -85,15 +85,15 @@ describe('molecule mounts (real kernel mounts)', () => {
 
   it('keeps the upper dir when asked and picks it up again', async () => {
     const d = dest('keep');
-    const m = await mountMolecule({ dest: d, layers: [L.base], scratch, writable: true, keep: true });
+    const m = await mountMolecule({ dest: d, layers: [L.base], scratch: scratch(), writable: true, keep: true });
     try {
-      expect(m.options).toContain(`${scratch}/layers/base:${scratch}/molecules/`); // the empty extra lower
+      expect(m.options).toContain(`${scratch()}/layers/base:${scratch()}/molecules/`); // the empty extra lower
       writeFileSync(join(d, 'kept'), 'kept\n');
     } finally {
       const r = await umountMolecule(d);
       expect(r.keptUpper).toBe(m.upper);
     }
-    const again = await mountMolecule({ dest: d, layers: [L.base], scratch, writable: true });
+    const again = await mountMolecule({ dest: d, layers: [L.base], scratch: scratch(), writable: true });
     try {
       expect(readFileSync(join(d, 'kept'), 'utf8')).toBe('kept\n');
     } finally {
@@ -106,15 +106,15 @@ describe('molecule mounts (real kernel mounts)', () => {
   it('shares layer mounts between molecules; unmounting one leaves the other intact', async () => {
     const a = dest('share-a');
     const b = dest('share-b');
-    await mountMolecule({ dest: a, layers: [L.base, L.del], scratch });
+    await mountMolecule({ dest: a, layers: [L.base, L.del], scratch: scratch() });
     try {
-      await mountMolecule({ dest: b, layers: [L.base, L.opq], scratch });
+      await mountMolecule({ dest: b, layers: [L.base, L.opq], scratch: scratch() });
       try {
-        const layerMounts = () => mountsUnder(join(scratch, 'layers')).map((x) => x.target).sort();
-        expect(layerMounts()).toEqual(['base', 'del', 'opq'].map((n) => join(scratch, 'layers', n)));
+        const layerMounts = () => mountsUnder(join(scratch(), 'layers')).map((x) => x.target).sort();
+        expect(layerMounts()).toEqual(['base', 'del', 'opq'].map((n) => join(scratch(), 'layers', n)));
         const r = await umountMolecule(a);
         expect(r.released).toEqual(['del']);
-        expect(layerMounts()).toEqual(['base', 'opq'].map((n) => join(scratch, 'layers', n)));
+        expect(layerMounts()).toEqual(['base', 'opq'].map((n) => join(scratch(), 'layers', n)));
         expect(readFileSync(join(b, 'etc/hostname'), 'utf8')).toBe('base-host\n');
         expect(readdirSync(join(b, 'opt'))).toEqual(['new']);
         expect((await verifyMounted(b)).ok).toBe(true);
@@ -130,12 +130,12 @@ describe('molecule mounts (real kernel mounts)', () => {
 
   it('refuses to unmount a busy root and leaves it mounted', async () => {
     const d = dest('busy');
-    await mountMolecule({ dest: d, layers: [L.base], scratch });
+    await mountMolecule({ dest: d, layers: [L.base], scratch: scratch() });
     const fd = openSync(join(d, 'etc/motd'), 'r');
     try {
       await expect(umountMolecule(d)).rejects.toMatchObject({ code: 'ERR_ATOMFS_BUSY' });
       expect(mountsUnder(d).length).toBe(1);
-      expect((await listMolecules({ scratch })).map((x) => [x.dest, x.mounted])).toEqual([[d, true]]);
+      expect((await listMolecules({ scratch: scratch() })).map((x) => [x.dest, x.mounted])).toEqual([[d, true]]);
     } finally {
       closeSync(fd);
       await umountMolecule(d);
@@ -145,16 +145,16 @@ describe('molecule mounts (real kernel mounts)', () => {
 
   it('releases the free layers when one layer mount is busy, and a second umount finishes', async () => {
     const d = dest('busy-layer');
-    await mountMolecule({ dest: d, layers: [L.base, L.del], scratch });
-    const fd = openSync(join(scratch, 'layers/base/etc/motd'), 'r');
+    await mountMolecule({ dest: d, layers: [L.base, L.del], scratch: scratch() });
+    const fd = openSync(join(scratch(), 'layers/base/etc/motd'), 'r');
     try {
       await expect(umountMolecule(d)).rejects.toMatchObject({ code: 'ERR_ATOMFS_BUSY', details: { layer: 'base' } });
-      expect(mountsUnder(t.dir).map((m) => m.target)).toEqual([join(scratch, 'layers/base')]);
+      expect(mountsUnder(t.dir).map((m) => m.target)).toEqual([join(scratch(), 'layers/base')]);
     } finally {
       closeSync(fd);
     }
-    // The overlay is gone, so the scratch dir must be named this time.
-    expect(await umountMolecule(d, { scratch })).toMatchObject({ released: ['base'] });
+    // The overlay is gone, so the scratch() dir must be named this time.
+    expect(await umountMolecule(d, { scratch: scratch() })).toMatchObject({ released: ['base'] });
     expectNothingMounted();
   });
 
@@ -162,7 +162,7 @@ describe('molecule mounts (real kernel mounts)', () => {
     const copy: LayerSpec = { ...L.del, id: 'del-copy', path: join(t.dir, 'del-copy.sqfs') };
     sh('cp', [L.del.path, copy.path]);
     const d = dest('verify');
-    await mountMolecule({ dest: d, layers: [L.base, copy], scratch });
+    await mountMolecule({ dest: d, layers: [L.base, copy], scratch: scratch() });
     try {
       expect((await verifyMounted(d)).layers.map((l) => [l.id, l.ok])).toEqual([
         ['del-copy', true],
@@ -182,10 +182,10 @@ describe('molecule mounts (real kernel mounts)', () => {
 
   it.each(['squashfuse', 'extract'] as const)('mounts with the %s backend after the same upfront verification', async (backend) => {
     const d = dest(`be-${backend}`);
-    const m = await mountMolecule({ dest: d, layers: [L.base, L.del, L.opq], scratch, backend });
+    const m = await mountMolecule({ dest: d, layers: [L.base, L.del, L.opq], scratch: scratch(), backend });
     try {
       expect(m.layerRecords.map((r) => [r.backend, r.protection])).toEqual(Array(3).fill([backend, 'verified-at-mount']));
-      const layerMounts = mountsUnder(join(scratch, 'layers'));
+      const layerMounts = mountsUnder(join(scratch(), 'layers'));
       if (backend === 'squashfuse') expect(layerMounts.map((x) => x.fstype)).toEqual(Array(3).fill('fuse.squashfuse'));
       else expect(layerMounts).toEqual([]);
       expect(readdirSync(join(d, 'opt'))).toEqual(['new']);
@@ -199,9 +199,9 @@ describe('molecule mounts (real kernel mounts)', () => {
 
   it('refuses a second molecule on the same destination', async () => {
     const d = dest('twice');
-    await mountMolecule({ dest: d, layers: [L.base], scratch });
+    await mountMolecule({ dest: d, layers: [L.base], scratch: scratch() });
     try {
-      await expect(mountMolecule({ dest: d, layers: [L.del], scratch })).rejects.toMatchObject({ code: 'ERR_ATOMFS_ALREADY_MOUNTED' });
+      await expect(mountMolecule({ dest: d, layers: [L.del], scratch: scratch() })).rejects.toMatchObject({ code: 'ERR_ATOMFS_ALREADY_MOUNTED' });
     } finally {
       await umountMolecule(d);
     }

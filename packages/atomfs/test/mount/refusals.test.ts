@@ -22,7 +22,7 @@ const nothing = (): void => undefined;
 
 describe('mount refusals (real)', () => {
   const t = tempDir();
-  const scratch = join(t.dir, 'scratch');
+  const scratch = (): string => join(t.dir, 'scratch');
   let L: Awaited<ReturnType<typeof builtLayers>>;
   let n = 0;
   beforeAll(async () => {
@@ -46,8 +46,8 @@ describe('mount refusals (real)', () => {
   const nothingLeft = () => {
     expect(mountsUnder(t.dir)).toEqual([]);
     expect(loopsUnder(t.dir)).toEqual([]);
-    expect(readdirSync(join(scratch, 'layers'))).toEqual([]);
-    expect(readdirSync(join(scratch, 'molecules'))).toEqual([]);
+    expect(readdirSync(join(scratch(), 'layers'))).toEqual([]);
+    expect(readdirSync(join(scratch(), 'molecules'))).toEqual([]);
   };
 
   it.each([
@@ -60,7 +60,7 @@ describe('mount refusals (real)', () => {
     const bad = await variant(damage, extra as Partial<LayerSpec>);
     const seen = new Set<string>();
     // All layers are verified (concurrently) before the first mount.
-    const err = await mountMolecule({ dest: join(t.dir, 'mnt', bad.id), layers: [bad, L.del], scratch, onProgress: (p) => seen.add(p.layer!) }).catch(
+    const err = await mountMolecule({ dest: join(t.dir, 'mnt', bad.id), layers: [bad, L.del], scratch: scratch(), onProgress: (p) => seen.add(p.layer!) }).catch(
       (e: unknown) => e,
     );
     expect(err).toMatchObject({ code });
@@ -80,7 +80,7 @@ describe('mount refusals (real)', () => {
     // Top first: opq and del are mounted, then the kernel refuses the garbage bottom layer.
     const mounted: string[] = [];
     const sys: Sys = { ...realSys, mount: (m) => (mounted.push(m.target.split('/').pop()!), realSys.mount(m)) };
-    const err = await mountMolecule({ dest: join(t.dir, 'mnt', 'garbage'), layers: [garbage, L.del, L.opq], scratch, sys }).catch((e: unknown) => e);
+    const err = await mountMolecule({ dest: join(t.dir, 'mnt', 'garbage'), layers: [garbage, L.del, L.opq], scratch: scratch(), sys }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_ATOMFS_TOOL_FAILED', details: { tool: 'mount' } });
     expect(mounted).toEqual(['opq', 'del', 'garbage']);
     nothingLeft();
@@ -89,12 +89,12 @@ describe('mount refusals (real)', () => {
   it('refuses a root hash for a layer without verity data, and a layer with neither unless insecure', async () => {
     const plain = await buildLayer({ source: L.tars.opq, out: join(t.dir, 'plain.sqfs'), verity: false });
     const d = join(t.dir, 'mnt', 'plain');
-    await expect(mountMolecule({ dest: d, layers: [{ id: 'plain', path: plain.path, rootHash: L.opq.rootHash }], scratch })).rejects.toMatchObject({
+    await expect(mountMolecule({ dest: d, layers: [{ id: 'plain', path: plain.path, rootHash: L.opq.rootHash }], scratch: scratch() })).rejects.toMatchObject({
       code: 'ERR_ATOMFS_VERITY_MISSING',
     });
-    await expect(mountMolecule({ dest: d, layers: [{ id: 'plain', path: plain.path }], scratch })).rejects.toMatchObject({ code: 'ERR_ATOMFS_INSECURE_REFUSED' });
+    await expect(mountMolecule({ dest: d, layers: [{ id: 'plain', path: plain.path }], scratch: scratch() })).rejects.toMatchObject({ code: 'ERR_ATOMFS_INSECURE_REFUSED' });
     nothingLeft();
-    const m = await mountMolecule({ dest: d, layers: [L.base, { id: 'plain', path: plain.path }], scratch, insecure: true });
+    const m = await mountMolecule({ dest: d, layers: [L.base, { id: 'plain', path: plain.path }], scratch: scratch(), insecure: true });
     try {
       expect(m.layerRecords.map((r) => r.protection)).toEqual(['unverified', 'verified-at-mount']);
       expect(m.layerRecords[0].status).toMatch(/UNVERIFIED/);
@@ -109,16 +109,16 @@ describe('mount refusals (real)', () => {
 
   it('does not release a shared layer that another molecule uses when a mount fails', async () => {
     const good = join(t.dir, 'mnt', 'good');
-    await mountMolecule({ dest: good, layers: [L.base], scratch });
+    await mountMolecule({ dest: good, layers: [L.base], scratch: scratch() });
     try {
       const bad = await variant(dataByte);
       const seen = new Set<string>();
       // Top first: del is mounted new, base is shared with "good", then the bad bottom layer fails.
-      await expect(mountMolecule({ dest: join(t.dir, 'mnt', 'bad'), layers: [bad, L.base, L.del], scratch, onProgress: (p) => seen.add(p.layer!) })).rejects.toMatchObject({
+      await expect(mountMolecule({ dest: join(t.dir, 'mnt', 'bad'), layers: [bad, L.base, L.del], scratch: scratch(), onProgress: (p) => seen.add(p.layer!) })).rejects.toMatchObject({
         code: 'ERR_ATOMFS_DATA_BLOCK_CORRUPT',
       });
       expect([...seen].sort()).toEqual([bad.id, 'del']);
-      expect(mountsUnder(join(scratch, 'layers')).map((m) => m.target)).toEqual([join(scratch, 'layers', 'base')]);
+      expect(mountsUnder(join(scratch(), 'layers')).map((m) => m.target)).toEqual([join(scratch(), 'layers', 'base')]);
       expect(existsSync(join(good, 'bin/busybox'))).toBe(true);
     } finally {
       await umountMolecule(good);
@@ -128,9 +128,9 @@ describe('mount refusals (real)', () => {
 
   it('refuses a layer id that is already mounted with another root hash', async () => {
     const good = join(t.dir, 'mnt', 'conflict-a');
-    await mountMolecule({ dest: good, layers: [L.base], scratch });
+    await mountMolecule({ dest: good, layers: [L.base], scratch: scratch() });
     try {
-      await expect(mountMolecule({ dest: join(t.dir, 'mnt', 'conflict-b'), layers: [{ ...L.del, id: 'base' }], scratch })).rejects.toMatchObject({
+      await expect(mountMolecule({ dest: join(t.dir, 'mnt', 'conflict-b'), layers: [{ ...L.del, id: 'base' }], scratch: scratch() })).rejects.toMatchObject({
         code: 'ERR_ATOMFS_LAYER_CONFLICT',
       });
     } finally {
@@ -141,9 +141,9 @@ describe('mount refusals (real)', () => {
 
   it('refuses hostile ids and destinations before touching anything', async () => {
     for (const id of ['../x', 'a/b', '', '.hidden', 'x'.repeat(200)]) {
-      await expect(mountMolecule({ dest: join(t.dir, 'mnt', 'h'), layers: [{ ...L.base, id }], scratch })).rejects.toMatchObject({ code: 'ERR_ATOMFS_UNSAFE_PATH' });
+      await expect(mountMolecule({ dest: join(t.dir, 'mnt', 'h'), layers: [{ ...L.base, id }], scratch: scratch() })).rejects.toMatchObject({ code: 'ERR_ATOMFS_UNSAFE_PATH' });
     }
-    await expect(mountMolecule({ dest: join(t.dir, 'mnt', 'a,b'), layers: [L.base], scratch })).rejects.toMatchObject({ code: 'ERR_ATOMFS_UNSAFE_PATH' });
+    await expect(mountMolecule({ dest: join(t.dir, 'mnt', 'a,b'), layers: [L.base], scratch: scratch() })).rejects.toMatchObject({ code: 'ERR_ATOMFS_UNSAFE_PATH' });
     await expect(mountMolecule({ dest: join(t.dir, 'mnt', 'h'), layers: [L.base], scratch: join(t.dir, 'sc:ratch') })).rejects.toMatchObject({ code: 'ERR_ATOMFS_UNSAFE_PATH' });
     for (const d of ['h', 'a,b']) expect(existsSync(join(t.dir, 'mnt', d))).toBe(false);
     expect(existsSync(join(t.dir, 'sc:ratch'))).toBe(false);

@@ -1,4 +1,4 @@
-// OCI glue, for real: buildImage writes a layout umoci and skopeo read; mountImage mounts
+// OCI glue, for real: buildImage writes a layout() umoci and skopeo read; mountImage mounts
 // `oci:DIR:TAG`, accepting both media-type generations and both root-hash keys.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,12 +19,12 @@ import { sh, tempDir } from '../helpers/tmp';
 
 describe('OCI images of squashfs+verity layers (real)', () => {
   const t = tempDir();
-  const layout = join(t.dir, 'oci');
-  const scratch = join(t.dir, 'scratch');
+  const layout = (): string => join(t.dir, 'oci');
+  const scratch = (): string => join(t.dir, 'scratch');
   let built: Awaited<ReturnType<typeof buildImage>>;
   beforeAll(async () => {
     const L = busyboxLayers(t.dir);
-    built = await buildImage({ layout, tag: 'demo', sources: [L.base, L.del, join(t.dir, 'src-opq')], entrypoint: ['/bin/sh', '-c'], cmd: ['cat /etc/motd'], env: ['PATH=/bin', 'A=b'] });
+    built = await buildImage({ layout: layout(), tag: 'demo', sources: [L.base, L.del, join(t.dir, 'src-opq')], entrypoint: ['/bin/sh', '-c'], cmd: ['cat /etc/motd'], env: ['PATH=/bin', 'A=b'] });
   });
   afterEach(() => expect(forceCleanup(t.dir)).toEqual([]));
   afterAll(() => {
@@ -32,32 +32,32 @@ describe('OCI images of squashfs+verity layers (real)', () => {
     t.cleanup();
   });
 
-  it('writes a layout umoci and skopeo read, with stacker media types and both root-hash keys', async () => {
-    expect(sh('umoci', ['ls', '--layout', layout]).out.trim()).toBe('demo');
-    expect(sh('umoci', ['stat', '--image', `${layout}:demo`]).out).toContain('atomfs build');
-    const m = JSON.parse(sh('skopeo', ['inspect', '--raw', `oci:${layout}:demo`]).out) as ImageManifest;
+  it('writes a layout() umoci and skopeo read, with stacker media types and both root-hash keys', async () => {
+    expect(sh('umoci', ['ls', '--layout', layout()]).out.trim()).toBe('demo');
+    expect(sh('umoci', ['stat', '--image', `${layout()}:demo`]).out).toContain('atomfs build');
+    const m = JSON.parse(sh('skopeo', ['inspect', '--raw', `oci:${layout()}:demo`]).out) as ImageManifest;
     expect(m.layers).toHaveLength(3);
     for (const [i, l] of m.layers.entries()) {
       expect(l.mediaType).toBe(SQUASHFS_VERITY_MEDIA_TYPE);
       expect(l.annotations).toEqual({ [ROOT_HASH_ANNOTATION_NEW]: built.layers[i].rootHash, [ROOT_HASH_ANNOTATION_OLD]: built.layers[i].rootHash });
       // The blob is the squashfs with verity appended; veritysetup accepts it with the pinned root hash.
-      const blob = join(layout, 'blobs/sha256', l.digest.slice(7));
+      const blob = join(layout(), 'blobs/sha256', l.digest.slice(7));
       const { hashOffset } = await locateVerity(blob);
       expect(sh('veritysetup', ['verify', blob, blob, built.layers[i].rootHash, `--hash-offset=${hashOffset}`], { allowFail: true }).code).toBe(0);
       expect(sh('unsquashfs', ['-s', blob]).out).toContain('Compression zstd');
     }
-    const cfg = JSON.parse(sh('skopeo', ['inspect', '--config', '--raw', `oci:${layout}:demo`]).out);
+    const cfg = JSON.parse(sh('skopeo', ['inspect', '--config', '--raw', `oci:${layout()}:demo`]).out);
     expect(cfg.config).toEqual({ Env: ['PATH=/bin', 'A=b'], Entrypoint: ['/bin/sh', '-c'], Cmd: ['cat /etc/motd'] });
     expect(cfg.rootfs.diff_ids).toEqual(m.layers.map((l) => l.digest));
-    sh('skopeo', ['copy', `oci:${layout}:demo`, `oci:${join(t.dir, 'copy')}:demo`]);
-    expect(sh('skopeo', ['inspect', '--raw', `oci:${join(t.dir, 'copy')}:demo`]).out).toBe(sh('skopeo', ['inspect', '--raw', `oci:${layout}:demo`]).out);
+    sh('skopeo', ['copy', `oci:${layout()}:demo`, `oci:${join(t.dir, 'copy')}:demo`]);
+    expect(sh('skopeo', ['inspect', '--raw', `oci:${join(t.dir, 'copy')}:demo`]).out).toBe(sh('skopeo', ['inspect', '--raw', `oci:${layout()}:demo`]).out);
   });
 
   it('mounts oci:DIR:TAG and records where it came from', async () => {
     const d = join(t.dir, 'mnt', 'demo');
-    const m = await mountImage({ image: `oci:${layout}:demo`, dest: d, scratch });
+    const m = await mountImage({ image: `oci:${layout()}:demo`, dest: d, scratch: scratch() });
     try {
-      expect(m.source).toEqual({ image: `oci:${layout}:demo`, manifest: built.manifest.digest });
+      expect(m.source).toEqual({ image: `oci:${layout()}:demo`, manifest: built.manifest.digest });
       expect(m.layers.map((l) => l.id)).toEqual(built.layers.map((l) => l.digest.slice(7)).reverse());
       expect(readdirSync(join(d, 'opt'))).toEqual(['new']);
       expect(existsSync(join(d, 'etc/hostname'))).toBe(false);
@@ -69,10 +69,10 @@ describe('OCI images of squashfs+verity layers (real)', () => {
     expect(loopsUnder(t.dir)).toEqual([]);
   });
 
-  it('mounts by layout and manifest digest too', async () => {
-    for (const image of [{ layout, digest: built.manifest.digest }, `oci:${layout}@${built.manifest.digest}`]) {
+  it('mounts by layout() and manifest digest too', async () => {
+    for (const image of [{ layout: layout(), digest: built.manifest.digest }, `oci:${layout()}@${built.manifest.digest}`]) {
       const d = join(t.dir, 'mnt', 'by-digest');
-      const m = await mountImage({ image, dest: d, scratch });
+      const m = await mountImage({ image, dest: d, scratch: scratch() });
       try {
         expect(m.source?.manifest).toBe(built.manifest.digest);
         expect(readFileSync(join(d, 'etc/added'), 'utf8')).toBe('added\n');
@@ -80,12 +80,12 @@ describe('OCI images of squashfs+verity layers (real)', () => {
         await umountMolecule(d);
       }
     }
-    await expect(resolveImageLayers({ layout, digest: `sha256:${'0'.repeat(64)}` })).rejects.toMatchObject({ code: 'ERR_ATOMFS_BAD_IMAGE' });
+    await expect(resolveImageLayers({ layout: layout(), digest: `sha256:${'0'.repeat(64)}` })).rejects.toMatchObject({ code: 'ERR_ATOMFS_BAD_IMAGE' });
   });
 
   /** Re-tags the demo image's layers under a rewritten manifest. */
   async function variant(tag: string, edit: (l: ImageManifest['layers'][number], i: number) => ImageManifest['layers'][number]): Promise<void> {
-    const store = await LayoutStore.open(layout);
+    const store = await LayoutStore.open(layout());
     const m = await store.fetchJson<ImageManifest>(built.manifest);
     const manifest = await store.pushJson({ ...m, layers: m.layers.map(edit) }, MediaType.ImageManifest);
     await store.tag(manifest, tag);
@@ -95,10 +95,10 @@ describe('OCI images of squashfs+verity layers (real)', () => {
     await variant('new-gen', (l, i) => ({ ...l, mediaType: MediaType.StackerSquashfsZstd, annotations: { [ROOT_HASH_ANNOTATION_NEW]: built.layers[i].rootHash } }));
     await variant('old-key', (l, i) => ({ ...l, annotations: { [ROOT_HASH_ANNOTATION_OLD]: built.layers[i].rootHash } }));
     for (const tag of ['new-gen', 'old-key']) {
-      const r = await resolveImageLayers(`oci:${layout}:${tag}`);
+      const r = await resolveImageLayers(`oci:${layout()}:${tag}`);
       expect(r.layers.map((l) => l.rootHash)).toEqual(built.layers.map((l) => l.rootHash));
       const d = join(t.dir, 'mnt', tag);
-      await mountImage({ image: `oci:${layout}:${tag}`, dest: d, scratch });
+      await mountImage({ image: `oci:${layout()}:${tag}`, dest: d, scratch: scratch() });
       try {
         expect(readFileSync(join(d, 'etc/added'), 'utf8')).toBe('added\n');
       } finally {
@@ -113,15 +113,15 @@ describe('OCI images of squashfs+verity layers (real)', () => {
     await variant('no-hash', (l) => ({ ...l, annotations: {} }));
     await variant('wrong-hash', (l, i) => ({ ...l, annotations: { [ROOT_HASH_ANNOTATION_OLD]: i === 0 ? 'c'.repeat(64) : built.layers[i].rootHash } }));
     const d = join(t.dir, 'mnt', 'refused');
-    const code = (tag: string) => mountImage({ image: `oci:${layout}:${tag}`, dest: d, scratch }).then(() => 'mounted', (e: { code: string }) => e.code);
+    const code = (tag: string) => mountImage({ image: `oci:${layout()}:${tag}`, dest: d, scratch: scratch() }).then(() => 'mounted', (e: { code: string }) => e.code);
     expect(await code('two-keys')).toBe('ERR_ATOMFS_BAD_IMAGE');
     expect(await code('tar-layer')).toBe('ERR_ATOMFS_BAD_IMAGE');
     expect(await code('no-hash')).toBe('ERR_ATOMFS_ROOT_HASH_MISSING');
     expect(await code('wrong-hash')).toBe('ERR_ATOMFS_ROOT_HASH_MISMATCH');
     expect(await code('no-such-tag')).toBe('ERR_OCI_TAG_NOT_FOUND');
-    await expect(mountImage({ image: 'docker://example.com/x:y', dest: d, scratch })).rejects.toMatchObject({ code: 'ERR_ATOMFS_BAD_IMAGE' });
+    await expect(mountImage({ image: 'docker://example.com/x:y', dest: d, scratch: scratch() })).rejects.toMatchObject({ code: 'ERR_ATOMFS_BAD_IMAGE' });
     // A missing layer blob.
-    const blob = join(layout, 'blobs/sha256', built.layers[1].digest.slice(7));
+    const blob = join(layout(), 'blobs/sha256', built.layers[1].digest.slice(7));
     const saved = readFileSync(blob);
     rmSync(blob);
     try {

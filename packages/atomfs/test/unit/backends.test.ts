@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/tmp';
 
 describe('dm-verity backend (fake sys)', () => {
   const t = tempDir();
-  const scratch = join(t.dir, 'scratch');
+  const scratch = (): string => join(t.dir, 'scratch');
   let layer: LayerSpec;
   beforeAll(async () => {
     const path = fakeSquashfs(join(t.dir, 'l.sqfs'));
@@ -32,16 +32,16 @@ describe('dm-verity backend (fake sys)', () => {
   it('opens the verity device with root hash and hash offset, checks V, mounts the mapper device read-only', async () => {
     const sys = dmSys();
     const dest = join(t.dir, 'dest1');
-    const m = await mountMolecule({ dest, layers: [layer], scratch, sys });
+    const m = await mountMolecule({ dest, layers: [layer], scratch: scratch(), sys });
     const name = `${layer.id}-verity`;
-    const mp = join(scratch, 'layers', layer.id);
+    const mp = join(scratch(), 'layers', layer.id);
     expect(sys.calls.slice(0, 3)).toEqual([
       { tool: 'veritysetup', args: ['open', layer.path, name, layer.path, layer.rootHash, '--hash-offset=12288'] },
       { tool: 'dmsetup', args: ['status', name] },
       { tool: 'mount', args: ['-t', 'squashfs', '-o', 'ro', `/dev/mapper/${name}`, mp] },
     ]);
     expect(m.layerRecords[0]).toMatchObject({ backend: 'dm-verity', protection: 'enforced', device: `/dev/mapper/${name}` });
-    expect(sys.argv('mount')[1]).toEqual(['-t', 'overlay', '-o', `ro,lowerdir=${mp}:${scratch}/molecules/${m.layers.length && require('node:crypto').createHash('sha256').update(dest).digest('hex').slice(0, 32)}/empty,index=off,userxattr`, 'overlay', dest]);
+    expect(sys.argv('mount')[1]).toEqual(['-t', 'overlay', '-o', `ro,lowerdir=${mp}:${scratch()}/molecules/${m.layers.length && require('node:crypto').createHash('sha256').update(dest).digest('hex').slice(0, 32)}/empty,index=off,userxattr`, 'overlay', dest]);
     expect(await verifyMounted(dest, { sys })).toMatchObject({ ok: true, layers: [{ ok: true, detail: expect.stringContaining('dm status V') }] });
     sys.on('dmsetup', () => ({ stdout: '0 24 verity C\n' }));
     expect(await verifyMounted(dest, { sys })).toMatchObject({ ok: false, layers: [{ ok: false, detail: 'CORRUPTION FOUND: dm status C' }] });
@@ -61,20 +61,20 @@ describe('dm-verity backend (fake sys)', () => {
     sys.devices.add(`/dev/mapper/${name}`);
     sys.on('dmsetup', (args) => ({ stdout: args[0] === 'table' ? table(layer.rootHash!) : '0 24 verity V\n' }));
     const dest = join(t.dir, 'dest2');
-    await mountMolecule({ dest, layers: [layer], scratch, sys });
+    await mountMolecule({ dest, layers: [layer], scratch: scratch(), sys });
     expect(sys.argv('veritysetup').filter((a) => a[0] === 'open')).toEqual([]);
     await umountMolecule(dest, { sys });
 
     const other = dmSys();
     other.devices.add(`/dev/mapper/${name}`);
     other.on('dmsetup', () => ({ stdout: table('f'.repeat(64)) }));
-    await expect(mountMolecule({ dest: join(t.dir, 'dest3'), layers: [layer], scratch, sys: other })).rejects.toMatchObject({ code: 'ERR_ATOMFS_LAYER_CONFLICT' });
+    await expect(mountMolecule({ dest: join(t.dir, 'dest3'), layers: [layer], scratch: scratch(), sys: other })).rejects.toMatchObject({ code: 'ERR_ATOMFS_LAYER_CONFLICT' });
     expect(other.mounts).toEqual([]);
   });
 
   it('closes the device again when the status is not V, and mounts nothing', async () => {
     const sys = dmSys('C');
-    await expect(mountMolecule({ dest: join(t.dir, 'dest4'), layers: [layer], scratch, sys })).rejects.toMatchObject({ code: 'ERR_ATOMFS_TOOL_FAILED' });
+    await expect(mountMolecule({ dest: join(t.dir, 'dest4'), layers: [layer], scratch: scratch(), sys })).rejects.toMatchObject({ code: 'ERR_ATOMFS_TOOL_FAILED' });
     expect(sys.argv('veritysetup').map((a) => a[0])).toEqual(['open', 'close']);
     expect(sys.mounts).toEqual([]);
   });

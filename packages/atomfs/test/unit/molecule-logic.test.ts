@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/tmp';
 
 describe('molecule logic (fake sys)', () => {
   const t = tempDir();
-  const scratch = join(t.dir, 'scratch');
+  const scratch = (): string => join(t.dir, 'scratch');
   const layers: LayerSpec[] = [];
   beforeAll(async () => {
     for (const id of ['l0', 'l1', 'l2']) {
@@ -22,8 +22,8 @@ describe('molecule logic (fake sys)', () => {
   it('stacks layers top first with index=off and userxattr, upper and work when writable', async () => {
     const sys = new FakeSys();
     const dest = join(t.dir, 'rw');
-    const m = await mountMolecule({ dest, layers, scratch, sys, writable: true });
-    const L = (id: string) => join(scratch, 'layers', id);
+    const m = await mountMolecule({ dest, layers, scratch: scratch(), sys, writable: true });
+    const L = (id: string) => join(scratch(), 'layers', id);
     expect(m.options).toBe(`lowerdir=${L('l2')}:${L('l1')}:${L('l0')},upperdir=${m.upper},workdir=${m.work},index=off,userxattr`);
     expect(sys.argv('mount').map((a) => a.slice(0, 4))).toEqual([
       ['-t', 'squashfs', '-o', 'loop,ro'],
@@ -36,7 +36,7 @@ describe('molecule logic (fake sys)', () => {
   it('refuses an option string over the page limit before mounting anything', async () => {
     const sys = new FakeSys();
     const many = Array.from({ length: 120 }, (_, i) => ({ ...layers[0], id: `layer-with-a-long-name-${String(i).padStart(3, '0')}` }));
-    await expect(mountMolecule({ dest: join(t.dir, 'many'), layers: many, scratch, sys })).rejects.toMatchObject({ code: 'ERR_ATOMFS_OPTIONS_TOO_LONG', details: { layers: 120 } });
+    await expect(mountMolecule({ dest: join(t.dir, 'many'), layers: many, scratch: scratch(), sys })).rejects.toMatchObject({ code: 'ERR_ATOMFS_OPTIONS_TOO_LONG', details: { layers: 120 } });
     expect(sys.calls).toEqual([]);
   });
 
