@@ -33,12 +33,17 @@ describe('mosb manifest publish', () => {
     expect(url).toBe(`${w.registry.host}/puzzleos/install:1.0.0`);
   });
 
-  test('without --skip-bootkit and no bootkit target, publish says what it needs', async () => {
-    const file = join(w.dirs.make('mos-e2e-yaml-'), 'manifest.yaml');
-    writeFileSync(file, installYaml(w, 'hostfsonly'));
-    const r = await runBin('mosb', ['manifest', 'publish', '--project', 'e2e:default', '--repo', w.registry.host, '--name', 'x/y:1', file], { env: w.env });
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/--skip-bootkit/);
+  test('without --skip-bootkit: no hostfs target is an error that says what to do; no bootkit target a warning', async () => {
+    const dir = w.dirs.make('mos-e2e-yaml-');
+    const publish = (file: string) => runBin('mosb', ['manifest', 'publish', '--project', 'e2e:default', '--repo', w.registry.host, '--name', 'x/y:1', file], { env: w.env });
+    writeFileSync(join(dir, 'livecd.yaml'), installYaml(w, 'livecd'));
+    const noHostfs = await publish(join(dir, 'livecd.yaml'));
+    expect(noHostfs.code).not.toBe(0);
+    expect(noHostfs.stderr).toMatch(/--skip-bootkit, or add a hostfs target/);
+    writeFileSync(join(dir, 'hostfs.yaml'), installYaml(w, 'hostfsonly'));
+    const withHostfs = await publish(join(dir, 'hostfs.yaml'));
+    expect(withHostfs.code).toBe(0);
+    expect(withHostfs.stderr).toMatch(/warning: no bootkit target added/);
   });
 });
 
