@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { CopyError, OciStoreError, RegistryError } from '../errors';
 import { isGraphType } from '../format/media-types';
@@ -77,6 +78,7 @@ export async function copyGraph(src: CopySource, dst: CopyTarget, root: Descript
   // The first failure cancels the transfers still running in parallel.
   const ac = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, ac.signal]) : ac.signal;
+  setMaxListeners(0, signal); // every concurrent request listens on it; that is not a leak
   const done = new Map<string, Promise<void>>();
   const result: CopyGraphResult = { copied: 0, skipped: 0, bytes: 0 };
   const emit = (d: Descriptor, phase: ProgressEvent['phase'], loaded: number) =>
@@ -102,7 +104,7 @@ export async function copyGraph(src: CopySource, dst: CopyTarget, root: Descript
     if (isGraphType(d.mediaType)) {
       // An existing manifest is still walked: its blobs may have been removed (fsck --repair),
       // and checking them is cheap compared with trusting a broken image.
-      const bytes = await fromSource('manifest', d, async () => readAll(await src.fetch(d), JSON_CAP, d.digest));
+      const bytes = await fromSource('manifest', d, async () => readAll(await src.fetch(d, { signal }), JSON_CAP, d.digest));
       const children = await fromSource('manifest', d, async () => childrenOf(parseGraphBlob(bytes, d.mediaType)));
       await Promise.all(children.map((c) => visit(c, false)));
       if (isRoot) result.rootBytes = bytes;
@@ -125,7 +127,7 @@ export async function copyGraph(src: CopySource, dst: CopyTarget, root: Descript
   const blob = async (d: Descriptor): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       emit(d, 'start', 0);
-      const stream: Readable = await fromSource('blob', d, () => src.fetch(d));
+      const stream: Readable = await fromSource('blob', d, () => src.fetch(d, { signal }));
       let sourceFailed: unknown;
       stream.once('error', (e) => (sourceFailed = e));
       try {

@@ -1,8 +1,7 @@
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { hasherFor } from '../format/digest';
 import type { Descriptor } from '../format/types';
 import { checkDigest, selfVerifying } from '../lib/verify-stream';
@@ -17,23 +16,6 @@ export interface StagedBlob {
 
 /** Progress callback of a blob write: bytes written so far. */
 export type BytesCallback = (bytes: number) => void;
-
-class Counter extends Transform {
-  count = 0;
-  constructor(private readonly hash: Hash | undefined, private readonly limit: number | undefined, private readonly digest: string, private readonly onBytes?: BytesCallback) {
-    super({ highWaterMark: 1 << 20 });
-  }
-  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    this.count += chunk.length;
-    if (this.limit !== undefined && this.count > this.limit) {
-      cb(new SizeMismatchError(`content of ${this.digest} is longer than ${this.limit} bytes`, { digest: this.digest, expected: this.limit, actual: this.count }));
-      return;
-    }
-    this.hash?.update(chunk);
-    this.onBytes?.(this.count);
-    cb(null, chunk);
-  }
-}
 
 /**
  * Streams `content` into a new temp file under `uploadsDir`, hashing and counting as it goes.
@@ -53,19 +35,74 @@ export async function stageBlob(
   // A source that verifies this very descriptor fails before its end on wrong bytes; hashing
   // it again would only double the CPU cost. Sizes are still counted here.
   const trusted = expected !== undefined && selfVerifying(content, expected);
-  const counter = new Counter(trusted ? undefined : hash, expected?.size, expected?.digest ?? 'blob', onBytes);
   const source = content instanceof Uint8Array ? Readable.from([Buffer.from(content)]) : content;
+  let count = 0;
   try {
-    await pipeline(source, counter, createWriteStream(tmp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20 }));
+    const fh = await fsp.open(tmp, 'wx', 0o644);
+    // Chunks are gathered into ~1 MiB writev calls with one write in flight, so the disk write
+    // of one batch overlaps hashing and receiving the next. 'data' events (not async iteration,
+    // which concatenates buffered chunks into a new buffer) keep each chunk uncopied.
+    let writing: Promise<void> | undefined;
+    try {
+      let batch: Buffer[] = [];
+      let batchBytes = 0;
+      const startWrite = (): Promise<void> => {
+        const bufs = batch;
+        const want = batchBytes;
+        batch = [];
+        batchBytes = 0;
+        const w = fh.writev(bufs).then(({ bytesWritten }) => {
+          if (bytesWritten !== want) throw new Error(`short write to ${tmp}: ${bytesWritten} of ${want}`);
+        }).finally(() => {
+          if (writing === w) writing = undefined;
+        });
+        writing = w;
+        return w;
+      };
+      await new Promise<void>((resolve, reject) => {
+        const fail = (e: unknown) => {
+          source.destroy(e as Error);
+          reject(e);
+        };
+        source.on('data', (chunk: Buffer) => {
+          count += chunk.length;
+          if (expected && count > expected.size) {
+            return fail(new SizeMismatchError(`content of ${expected.digest} is longer than ${expected.size} bytes`, { digest: expected.digest, expected: expected.size, actual: count }));
+          }
+          if (!trusted) hash.update(chunk);
+          onBytes?.(count);
+          batch.push(chunk);
+          batchBytes += chunk.length;
+          if (batchBytes < 1 << 20) return;
+          if (!writing) return void startWrite().catch(fail);
+          source.pause();
+          writing.then(() => {
+            startWrite().catch(fail);
+            source.resume();
+          }, fail);
+        });
+        source.once('end', () => resolve());
+        source.once('error', reject);
+        source.once('close', () => {
+          if (!source.readableEnded) reject(new Error('premature close'));
+        });
+      });
+      if (writing) await writing;
+      if (batchBytes) await startWrite();
+    } finally {
+      await writing?.catch(() => undefined); // never close the fd under a running write
+      await fh.close();
+    }
     if (expected) {
       const err = trusted
-        ? counter.count === expected.size ? undefined : new SizeMismatchError(`content of ${expected.digest} has ${counter.count} bytes, expected ${expected.size}`, { digest: expected.digest, expected: expected.size, actual: counter.count })
-        : checkDigest(expected, counter.count, hash);
+        ? count === expected.size ? undefined : new SizeMismatchError(`content of ${expected.digest} has ${count} bytes, expected ${expected.size}`, { digest: expected.digest, expected: expected.size, actual: count })
+        : checkDigest(expected, count, hash);
       if (err) throw err;
-      return { tmp, digest: expected.digest, size: counter.count };
+      return { tmp, digest: expected.digest, size: count };
     }
-    return { tmp, digest: `sha256:${hash.digest('hex')}`, size: counter.count };
+    return { tmp, digest: `sha256:${hash.digest('hex')}`, size: count };
   } catch (e) {
+    if (content instanceof Readable && !content.destroyed) content.destroy();
     await fsp.rm(tmp, { force: true });
     throw e;
   }

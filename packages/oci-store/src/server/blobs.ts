@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream';
+import { stat } from 'node:fs/promises';
 import { isDigest } from '../format/digest';
-import { VerifyingStream } from '../lib/verify-stream';
+import { sendFile } from './send-file';
 import type { Ctx } from './context';
 import { parseRange, sendError } from './http-util';
 
@@ -10,9 +9,10 @@ function digestFromPath(ctx: Ctx): string {
 }
 
 /**
- * GET/HEAD `/v2/<name>/blobs/<digest>` with `Range` (206). Full GETs stream through a verifying
- * stream when `verifyOnServe` is on, so a corrupt blob ends the response with an error instead
- * of being delivered as if it were good.
+ * GET/HEAD `/v2/<name>/blobs/<digest>` with `Range` (206). With `verifyOnServe`, the first full
+ * GET of a blob file is hashed while it is sent and its last chunk held back until the digest
+ * matches, so a corrupt blob breaks the response instead of being delivered as if it were good;
+ * later GETs of the unchanged file (same inode, size, mtime, ctime) are not hashed again.
  */
 export async function getBlob(ctx: Ctx): Promise<void> {
   const digest = digestFromPath(ctx);
@@ -32,12 +32,17 @@ export async function getBlob(ctx: Ctx): Promise<void> {
   } else headers['content-length'] = size;
   ctx.res.writeHead(range ? 206 : 200, headers);
   if (ctx.req.method === 'HEAD' || size === 0) return void ctx.res.end();
-  const file = createReadStream(store.blobPath(digest), { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end } : {}) });
-  const done = (e: Error | null | undefined) => {
-    if (e) ctx.res.destroy(e); // the client sees a broken body and verifies/resumes on its side
-  };
-  if (!range && ctx.verifyOnServe) pipeline(file, new VerifyingStream({ digest, size }), ctx.res, done);
-  else pipeline(file, ctx.res, done);
+  const path = store.blobPath(digest);
+  const st = ctx.verifyOnServe && !range ? await stat(path) : undefined;
+  const key = st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : '';
+  // The first full read since the file changed is verified while it is served.
+  const verify = st && ctx.verified.get(digest) !== key ? { digest } : undefined;
+  try {
+    await sendFile(ctx.res, path, range?.start ?? 0, range?.end ?? size - 1, verify);
+    if (verify) ctx.verified.set(digest, key);
+  } catch (e) {
+    ctx.res.destroy(e as Error); // the client sees a broken body and verifies/resumes on its side
+  }
 }
 
 /** DELETE `/v2/<name>/blobs/<digest>` (and the index entries naming it). */

@@ -13,4 +13,9 @@ export interface Ctx {
   repo: string;
   /** Verify blob content while serving full GETs (a corrupt blob aborts the response). */
   verifyOnServe: boolean;
+  /**
+   * Blobs verified while serving, keyed by digest → `ino:size:mtime:ctime` of the file then:
+   * an unchanged file is not hashed again on the next GET.
+   */
+  verified: Map<string, string>;
 }

@@ -25,7 +25,7 @@ export interface ServeOptions {
   tlsKey?: string;
   /** htpasswd file: require Basic auth on every `/v2/` request. Default: anonymous access. */
   htpasswd?: string;
-  /** Verify blob content while serving full GETs. Default true. */
+  /** Verify blob content on the first full GET of each (unchanged) blob file. Default true. */
   verifyOnServe?: boolean;
   /** Called once per request after the response (method, path, status). Default: none. */
   onRequest?: (r: { method: string; path: string; status: number }) => void;
@@ -63,7 +63,8 @@ export class RegistryServer {
     const { host, port } = splitAddr(opts.addr ?? '127.0.0.1:5000');
     const users = opts.htpasswd ? Htpasswd.load(opts.htpasswd) : undefined;
     const uploads = new UploadSessions();
-    const handle = (req: IncomingMessage, res: ServerResponse) => void dispatch(req, res, root, uploads, users, opts);
+    const verified = new Map<string, string>();
+    const handle = (req: IncomingMessage, res: ServerResponse) => void dispatch(req, res, root, uploads, users, opts, verified);
     let server: Server;
     if (opts.tlsCert || opts.tlsKey) {
       if (!opts.tlsCert || !opts.tlsKey) throw new InvalidArgumentError('TLS needs both a certificate and a key');
@@ -106,7 +107,9 @@ function authorized(req: IncomingMessage, users: Htpasswd): boolean {
   return i > 0 && users.verify(dec.slice(0, i), dec.slice(i + 1));
 }
 
-async function dispatch(req: IncomingMessage, res: ServerResponse, root: LayoutRoot, uploads: UploadSessions, users: Htpasswd | undefined, opts: ServeOptions): Promise<void> {
+async function dispatch(
+  req: IncomingMessage, res: ServerResponse, root: LayoutRoot, uploads: UploadSessions, users: Htpasswd | undefined, opts: ServeOptions, verified: Map<string, string>,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://registry');
   res.setHeader('docker-distribution-api-version', 'registry/2.0');
   res.once('finish', () => opts.onRequest?.({ method: req.method ?? '', path: url.pathname, status: res.statusCode }));
@@ -118,7 +121,7 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, root: LayoutR
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 });
     return void res.end(req.method === 'HEAD' ? undefined : '{}');
   }
-  const ctx: Ctx = { req, res, url, root, uploads, repo: '', verifyOnServe: opts.verifyOnServe ?? true };
+  const ctx: Ctx = { req, res, url, root, uploads, repo: '', verifyOnServe: opts.verifyOnServe ?? true, verified };
   let kind: Parameters<typeof sendFailure>[2] = 'repo';
   try {
     if (url.pathname === '/v2/_catalog') {

@@ -25,7 +25,7 @@ export interface BlobFetcher {
    * `ERR_OCI_SIZE_MISMATCH` instead of ending cleanly when the content is wrong.
    * Throws `ERR_OCI_NOT_FOUND` (local) or a `RegistryError` with `notFound` (remote) when absent.
    */
-  fetch(desc: Descriptor): Promise<Readable>;
+  fetch(desc: Descriptor, opts?: { signal?: AbortSignal }): Promise<Readable>;
 }
 
 /** Writes blobs. */

@@ -86,6 +86,19 @@ describe('pull through a faulty network', () => {
     await assertComplete(dst);
   });
 
+  it('a body that stalls mid-way: the idle timeout fires, the rest is fetched with Range', async () => {
+    const proxy = await startFaultProxy(reg.host, (r) => (isBlobGet(r) && r.n === 0 && !r.range ? { kind: 'stall', fraction: 0.5 } : { kind: 'pass' }));
+    const dst = join(dirs.make(), 'stall');
+    try {
+      const r = await copy(`docker://${proxy.host}/faults/img:v1`, `oci:${dst}:v1`, { ...fast, idleTimeoutMs: 300 });
+      expect(r.manifest.digest).toBe(digest);
+      expect(proxy.requests.filter((x) => isBlobGet(x) && x.range).length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await proxy.stop();
+    }
+    await assertComplete(dst);
+  });
+
   it('slow bodies: complete', async () => {
     const { result, dst } = await pullThrough((r) => (isBlobGet(r) ? { kind: 'slow', chunk: 256 << 10, delayMs: 2 } : { kind: 'pass' }));
     expect(result.manifest?.digest).toBe(digest);
@@ -140,6 +153,24 @@ describe('pull through a faulty network', () => {
       await assertComplete(dst);
     } finally {
       await ok.stop();
+    }
+  });
+
+  it('a push through resets and 503s on uploads retries and completes with digests preserved', async () => {
+    let resets = 0; // the first two blob PUTs (of different uploads) are cut
+    const proxy = await startFaultProxy(reg.host, ({ method, path, n }) =>
+      method === 'PUT' && path.includes('/blobs/uploads/') && resets++ < 2 ? { kind: 'reset' } : method === 'POST' && n === 0 ? { kind: 'status', status: 503 } : { kind: 'pass' });
+    try {
+      const src = join(dirs.make(), 'pushsrc');
+      await copy(`docker://${reg.host}/faults/img:v1`, `oci:${src}:v1`, fast);
+      const r = await copy(`oci:${src}:v1`, `docker://${proxy.host}/faults/pushed:v1`, { ...fast, monolithicMax: 0 });
+      expect(r.manifest.digest).toBe(digest);
+      expect(proxy.requests.filter((x) => x.fault === 'reset')).toHaveLength(2);
+      expect(proxy.requests.filter((x) => x.fault === 'status')).toHaveLength(1);
+      const back = join(dirs.make(), 'pushback');
+      expect((await copy(`docker://${reg.host}/faults/pushed:v1`, `oci:${back}:v1`, fast)).manifest.digest).toBe(digest);
+    } finally {
+      await proxy.stop();
     }
   });
 });

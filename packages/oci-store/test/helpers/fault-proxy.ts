@@ -8,7 +8,8 @@ export type Fault =
   | { kind: 'status'; status: number; retryAfter?: string } // answer with an error status
   | { kind: 'truncate'; fraction: number } // forward headers, then part of the body, then cut
   | { kind: 'slow'; chunk: number; delayMs: number } // forward the body in small, delayed pieces
-  | { kind: 'corrupt' }; // flip one byte in the body
+  | { kind: 'corrupt' } // flip one byte in the body
+  | { kind: 'stall'; fraction: number }; // forward part of the body, then go silent (connection stays open)
 
 /** Decides the fault for the n-th request (0-based) with this method and path. */
 export type FaultPlan = (req: { method: string; path: string; range?: string; n: number }) => Fault;
@@ -34,13 +35,21 @@ export async function startFaultProxy(upstream: string, plan: FaultPlan) {
       res.writeHead(fault.status, { 'content-type': 'application/json', ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}) });
       return void res.end('{"errors":[{"code":"UNKNOWN","message":"injected"}]}');
     }
-    const up = request(`http://${upstream}${path}`, { method: req.method, headers: { ...req.headers, host: upstream } }, (ur) => {
+    // The Host header is kept, so absolute Locations the registry builds point back at the proxy.
+    const up = request(`http://${upstream}${path}`, { method: req.method, headers: req.headers }, (ur) => {
       const headers = { ...ur.headers };
       res.writeHead(ur.statusCode ?? 502, headers);
       const total = Number(ur.headers['content-length'] ?? 0);
       let sent = 0;
       let flipped = false;
       ur.on('data', (c: Buffer) => {
+        if (fault.kind === 'stall' && sent + c.length > total * fault.fraction) {
+          res.write(c.subarray(0, Math.max(0, Math.floor(total * fault.fraction) - sent)));
+          sent = total;
+          ur.destroy(); // nothing more will come; the client's idle timeout must notice
+          return;
+        }
+        if (fault.kind === 'stall' && sent >= total) return;
         if (fault.kind === 'truncate' && sent + c.length > total * fault.fraction) {
           res.write(c.subarray(0, Math.max(0, Math.floor(total * fault.fraction) - sent)));
           ur.destroy();
@@ -71,6 +80,7 @@ export async function startFaultProxy(upstream: string, plan: FaultPlan) {
         }
       });
       ur.on('end', () => {
+        if (fault.kind === 'stall') return;
         if (fault.kind !== 'slow') return void res.end();
         const wait = () => (ur.isPaused() ? setTimeout(wait, 5) : res.end());
         wait();

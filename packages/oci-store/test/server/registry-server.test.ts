@@ -91,6 +91,24 @@ describe('our registry server', () => {
     client.close();
   });
 
+  it('a blob corrupted in the server\'s storage is not delivered as good (the response breaks)', async () => {
+    const { dir, img } = await layoutWithImage();
+    await copy(`oci:${dir}:v1`, `docker://${srv.host}/corrupt/me:v1`);
+    const layer = img.layers[2];
+    const path = join(srv.root, 'corrupt', 'me', 'blobs', 'sha256', layer.digest.slice(7));
+    const bytes = Buffer.from(img.blobs.get(layer.digest)!);
+    bytes[bytes.length - 1] ^= 1;
+    writeFileSync(path, bytes);
+    const client = new RegistryClient(srv.host, { retries: 0 });
+    const read = async () => {
+      const res = await client.send({ method: 'GET', path: `/v2/corrupt/me/blobs/${layer.digest}`, scopes: [] });
+      for await (const _ of res.body) void _;
+    };
+    await expect(read()).rejects.toBeTruthy(); // headers may or may not have gone out; the body never completes
+    await expect(copy(`docker://${srv.host}/corrupt/me:v1`, `oci:${join(dirs.make(), 'x')}:v1`, { retries: 1, baseDelayMs: 1 })).rejects.toMatchObject({ code: 'ERR_OCI_COPY_FAILED' });
+    client.close();
+  });
+
   it('blob Range requests are answered with 206', async () => {
     const { dir, img } = await layoutWithImage();
     await copy(`oci:${dir}:v1`, `docker://${srv.host}/range/test:v1`);
@@ -102,6 +120,44 @@ describe('our registry server', () => {
     const chunks: Buffer[] = [];
     for await (const c of res.body) chunks.push(c as Buffer);
     expect(Buffer.concat(chunks)).toEqual(img.blobs.get(layer.digest)!.subarray(10, 20));
+    client.close();
+  });
+});
+
+describe('uploads and deletes on our server', () => {
+  it('chunked PATCH uploads (out-of-order chunk refused with 416), session status and cancel, DELETE of manifests and blobs', async () => {
+    const { s, img } = await layoutWithImage();
+    const client = new RegistryClient(srv.host);
+    const repo = new RemoteRepository(client, 'chunks/repo', { chunkSize: 64 << 10 });
+    const layer = img.layers[0];
+    await repo.push(layer, await s.fetch(layer));
+    expect(await repo.exists(layer)).toBe(true);
+
+    const start = await client.send({ method: 'POST', path: '/v2/chunks/repo/blobs/uploads/', scopes: [] });
+    expect(start.status).toBe(202);
+    start.body.resume();
+    const loc = new URL(start.headers.location!, `http://${srv.host}`);
+    const bad = await client.send({ method: 'PATCH', path: loc, body: Buffer.from('abc'), headers: { 'content-range': '5-7', 'content-length': 3 }, scopes: [] });
+    expect(bad.status).toBe(416);
+    bad.body.resume();
+    const ok = await client.send({ method: 'PATCH', path: loc, body: Buffer.from('abc'), headers: { 'content-range': '0-2', 'content-length': 3 }, scopes: [] });
+    expect([ok.status, ok.headers.range]).toEqual([202, '0-2']);
+    ok.body.resume();
+    const status = await client.send({ method: 'GET', path: loc, scopes: [] });
+    expect([status.status, status.headers.range]).toEqual([204, '0-2']);
+    status.body.resume();
+    const cancel = await client.send({ method: 'DELETE', path: loc, scopes: [] });
+    expect(cancel.status).toBe(204);
+    cancel.body.resume();
+    const gone = await client.send({ method: 'GET', path: loc, scopes: [] });
+    expect(gone.status).toBe(404);
+    gone.body.resume();
+
+    await copy(`oci:${s.dir}:v1`, `docker://${srv.host}/chunks/repo:v1`);
+    await repo.delete({ ...img.manifest });
+    await expect(repo.resolve('v1')).rejects.toMatchObject({ status: 404 });
+    await repo.delete(img.layers[1]);
+    expect(await repo.exists(img.layers[1])).toBe(false);
     client.close();
   });
 });
