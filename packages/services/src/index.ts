@@ -1,2 +1,25 @@
-// The public API arrives with this package's issue; see README.md.
-export {};
+export * from './errors';
+export { boot, activate, deactivate, stopServices, type SupervisorLaunch } from './api/operations';
+export { serviceStatus } from './api/service-status';
+export { formatServiceTable } from './api/format-table';
+export { runSupervisor, bootSystemd, readContainerImage } from './lazy';
+export type { SystemdBootResult } from './api/boot-systemd';
+export type { SupervisorHandle } from './supervisor/server';
+export type { SupervisorOptions } from './supervisor/supervisor';
+export { ensureSupervisor, supervisorRunning } from './supervisor/client';
+export type { ServiceStatus, ServicesStatus, BootResult } from './supervisor/status';
+export type { UnitState, LastExit, Clock, Runner, RunHandle } from './supervisor/unit';
+export type { Health } from './health/health-monitor';
+export { decideAfterExit, type ExitDecision, type EndReason } from './supervisor/backoff';
+export { renderLxcConfig, hwaddrFor, type LxcConfigInput, type LxcNetwork, type LxcMount } from './lxc/render-config';
+export { lxcCommandLine, splitLxcCommandLine } from './lxc/command-line';
+export { renderSystemdUnit } from './lxc/systemd-unit';
+export { planLease, emptyTable, type Lease, type LeaseRequest, type NetworkTable } from './network/leases';
+export { forwardRules, ruleComment, type NatRule } from './network/forwards';
+export { healthSpecOf, type HealthSpec } from './health/health-spec';
+export type { ContainerImage } from './image/image-config';
+export { loadSettings, validateSettings, DEFAULT_SETTINGS, type ServicesSettings, type RestartPolicy } from './settings';
+export { servicePaths, type ServicePaths } from './paths';
+export type { RootProvider } from './roots/root-provider';
+export type { RuntimeOptions } from './runtime/context';
+export { realSys, type Sys, type RunOptions, type RunResult, type ServiceProcess, type ProcessExit } from './sys';

@@ -11,12 +11,18 @@ import { storeFsckCommand } from '../commands/store-fsck';
 import { storeGcCommand } from '../commands/store-gc';
 import { storeInspectCommand } from '../commands/store-inspect';
 import { storeLsCommand } from '../commands/store-ls';
+import { activateCommand } from '../commands/activate';
+import { bootCommand } from '../commands/boot';
+import { deactivateCommand } from '../commands/deactivate';
+import { servicesCommand } from '../commands/services';
+import { superviseCommand } from '../commands/supervise';
 
 /**
  * The commands of each bin. Each command lives in `src/commands/<name>.ts` and is thin: parse,
  * validate, open the root, call one library function, render text or `--json`.
  */
 export const MOSCTL_COMMANDS: CommandSpec[] = [installCommand, mountCommand, umountCommand, createBootFsCommand, updateCommand, statusCommand,
-  storeCopyCommand, storeLsCommand, storeInspectCommand, storeFsckCommand, storeGcCommand, serveCommand];
+  storeCopyCommand, storeLsCommand, storeInspectCommand, storeFsckCommand, storeGcCommand, serveCommand,
+  bootCommand, activateCommand, deactivateCommand, servicesCommand, superviseCommand];
 
 export const MOSB_COMMANDS: CommandSpec[] = [publishCommand];
