@@ -2,13 +2,15 @@
 // temp dir that is removed at the end -- mounts unmounted, the registry stopped -- also when a
 // step fails. It drives the real CLIs and prints each step as it goes. Needs root (mounts).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { busyboxTree, cleanupMounts } from '@mos/test-utils';
+import { busyboxTree, cleanupMounts, httpGetIn, netnsPair } from '@mos/test-utils';
 import { Shell } from './shell';
 
 const work = mkdtempSync(join(tmpdir(), 'mos-demo-'));
+// Containers run as their nsgroup's uids: every directory above a root must be traversable.
+chmodSync(work, 0o755);
 const sh = new Shell(work, { ...process.env, MOS_KEYSETS_DIR: join(work, 'keys') });
 const stops: (() => void)[] = [];
 
@@ -43,6 +45,11 @@ function buildImages(): string {
   const images = join(work, 'images');
   sh.run('atomfs', ['build', '--layout', images, '--tag', 'hostfs-1.0', '--entrypoint', '/bin/sh', tree]);
   sh.run('atomfs', ['build', '--layout', images, '--tag', 'tools-1.0', tools]);
+  const web = join(work, 'web-layer');
+  mkdirSync(join(web, 'www'), { recursive: true });
+  writeFileSync(join(web, 'www', 'index.html'), 'hello from a mos service\n');
+  writeFileSync(join(web, 'httpd.sh'), '#!/bin/sh\nexec httpd -f -p 80 -h /www\n', { mode: 0o755 });
+  sh.run('atomfs', ['build', '--layout', images, '--tag', 'web-1.0', '--entrypoint', '/httpd.sh', tree, web]);
   return images;
 }
 
@@ -97,9 +104,58 @@ async function main(): Promise<void> {
   sh.run('mosctl', ['status', '--rfs', root]);
   sh.run('git', ['-C', join(root, 'config', 'manifest.git'), 'log', '--format=%h %an <%ae> %s', 'master']);
 
+  await services(root, registry, product, images);
+
   sh.step('Tear down');
+  sh.run('mosctl', ['supervise', '--stop', '--rfs', root]);
   sh.run('mosctl', ['umount', tools]);
   sh.run('mosctl', ['umount', hostfs]);
+}
+
+/** Polls until `check` answers (a guard against a service that never comes up). */
+async function waitFor<T>(what: string, check: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 600; i++) {
+    const v = check();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+async function services(root: string, registry: string, product: string, images: string): Promise<void> {
+  sh.step('Add a web service: a busybox httpd container on a "simple" network with port 8080 forwarded');
+  const yaml = manifestYaml(product, 'partial',
+    `  - service_name: web\n    source: oci:${images}:web-1.0\n    version: 1.0.0\n    service_type: container\n    nsgroup: web\n    network: {type: simple, ports: [{host: 8080, container: 80}]}\n`);
+  sh.run('mosb', ['manifest', 'publish', '--project', 'demo:default', '--repo', registry, '--name', 'demo/install:1.2', '--skip-bootkit', yaml]);
+  sh.run('mosctl', ['update', '-r', root, `${registry}/demo/install:1.2`]);
+
+  sh.step('Boot the services: mos supervises them itself (no systemd needed)');
+  // The service network lives in a network namespace the demo makes, never on this machine's own.
+  const net = netnsPair('mos-demo');
+  stops.push(net.remove);
+  sh.say(`services network: namespace ${net.ns}; an outside client in ${net.client} reaches it at ${net.host}`);
+  mkdirSync(join(root, 'etc', 'mos'), { recursive: true });
+  writeFileSync(join(root, 'etc', 'mos', 'services.json'), JSON.stringify({ netns: net.ns }));
+  stops.push(() => sh.quiet('mosctl', ['supervise', '--stop', '--rfs', root]));
+  sh.run('mosctl', ['boot', '--rfs', root]);
+  const url = `http://${net.host}:8080/`;
+  sh.say(`GET ${url} from ${net.client}: ${(await waitFor('the page', () => httpGetIn(net.client, url))).trim()}`);
+
+  sh.step('Kill the service\'s process: the supervisor restarts it');
+  const pidOf = () => JSON.parse(sh.quiet('mosctl', ['services', '--rfs', root, '--json'])).services.find((s: { name: string }) => s.name === 'web');
+  const before = pidOf();
+  sh.run('kill', ['-9', String(before.pid)]);
+  const after = await waitFor('the restart', () => {
+    const s = pidOf();
+    return s.state === 'running' && s.pid !== before.pid ? s : undefined;
+  });
+  sh.say(`web was pid ${before.pid}, now pid ${after.pid}, restarts ${after.restarts}`);
+  sh.say(`GET ${url}: ${(await waitFor('the page again', () => httpGetIn(net.client, url))).trim()}`);
+  sh.run('mosctl', ['services', '--rfs', root]);
+
+  sh.step('Deactivate it: the container, its root and its port forward are gone');
+  sh.run('mosctl', ['deactivate', '-t', 'web', '--rfs', root]);
+  sh.say(`GET ${url}: ${httpGetIn(net.client, url) === undefined ? 'refused, as it must be' : 'STILL ANSWERS'}`);
 }
 
 main()
@@ -112,5 +168,7 @@ main()
     for (const stop of stops) stop();
     const left = cleanupMounts(work);
     if (left.length) console.error(`cleaned up after a failed step: ${left.join(', ')}`);
-    rmSync(work, { recursive: true, force: true });
+    // MOS_DEMO_KEEP=1 keeps the files (not the mounts or processes) for a look afterwards.
+    if (process.env.MOS_DEMO_KEEP === '1') console.error(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   });

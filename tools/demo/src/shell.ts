@@ -37,6 +37,13 @@ export class Shell {
     return r.stdout;
   }
 
+  /** Runs a mos bin without printing it; returns stdout (throws on failure). */
+  quiet(cmd: string, args: string[]): string {
+    const r = spawnSync(process.execPath, [join(TOP, BINS[cmd]), ...args], { env: this.env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
   /** Starts a long-running bin (the registry); resolves with it and its first stdout line. */
   start(cmd: string, args: string[]): Promise<{ child: ChildProcess; line: string }> {
     console.log(`$ ${[cmd, ...args].join(' ').replaceAll(this.work, '$DEMO')} &`);

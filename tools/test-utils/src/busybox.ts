@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -7,9 +7,11 @@ import { dirname, join } from 'node:path';
  * passwd, and `files` (path → content) on top. It is a real tree: lxc and chroot run it.
  */
 export function busyboxTree(dir: string, files: Record<string, string> = {}): string {
-  for (const d of ['bin', 'etc', 'tmp', 'proc', 'dev', 'sys', 'root']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'tmp', 'proc', 'dev', 'sys', 'root']) mkdirSync(join(dir, d), { recursive: true });
+  chmodSync(join(dir, 'tmp'), 0o1777);
   execFileSync('cp', ['/bin/busybox', join(dir, 'bin', 'busybox')]);
-  execFileSync(join(dir, 'bin', 'busybox'), ['--install', '-s', join(dir, 'bin')]);
+  // Inside a chroot, so the applet links point at /bin/busybox of the tree, not at a host path.
+  execFileSync('chroot', [dir, '/bin/busybox', '--install', '-s']);
   writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
   writeFileSync(join(dir, 'etc', 'group'), 'root:x:0:\n');
   for (const [p, content] of Object.entries(files)) {

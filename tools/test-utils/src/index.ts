@@ -5,3 +5,4 @@ export { runBin, runOk, TOP, type CliResult } from './cli';
 export { treeSnapshot } from './snapshot';
 export { cleanupMounts, loopsUnder, mountsUnder } from './mounts';
 export { startOurRegistry, type OurRegistry } from './our-registry';
+export { netnsPair, httpGetIn } from './netns';

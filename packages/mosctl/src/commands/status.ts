@@ -1,6 +1,7 @@
 import type { CommandSpec } from '@mos/trust/cli';
 import { status, type StatusReport } from '../ops/status';
 import { EXIT } from '../cli/exit-codes';
+import { formatServiceTable } from '@mos/services';
 import { caOf, caOptions, jsonOption, rootOf, rootOptions } from '../cli/options';
 
 export const statusCommand: CommandSpec = {
@@ -27,6 +28,7 @@ function render(r: StatusReport): string {
     const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     lines.push('', ...[head, ...rows].map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]))).join('  ')));
   }
+  if (r.services?.length) lines.push('', 'services', ...formatServiceTable(r.services).trimEnd().split('\n').map((l) => `  ${l}`));
   if (r.history?.length) lines.push('', 'history', ...r.history.map((h) => `  ${h.commit.slice(0, 12)} ${h.time} ${h.message}`));
   return lines.join('\n') + '\n';
 }

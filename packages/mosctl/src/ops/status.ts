@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { listMolecules } from '@mos/atomfs';
 import { loadVerifiedState, readCommittedState, stateHistory, statePaths, storeTargetCheck, type SystemManifest, type Target } from '@mos/manifest';
 import { scratchDir } from '@mos/bringup';
+import { serviceStatus, type ServicesStatus } from '@mos/services';
 
 /** Bumped when a field changes meaning or disappears; adding fields does not bump it. */
 export const STATUS_SCHEMA_VERSION = 1;
@@ -38,6 +39,9 @@ export interface StatusReport {
   storage?: SystemManifest['storage'];
   /** The last state changes, newest first. */
   history?: { commit: string; time: string; message: string }[];
+  /** The supervisor and each service: state, pid, restarts, last exit, address, ports, health (see @mos/services). */
+  services?: ServicesStatus['services'];
+  supervisor?: ServicesStatus['supervisor'];
 }
 
 /**
@@ -53,6 +57,8 @@ export async function status(opts: { root?: string; manifestCa?: string; history
   const molecules = existsSync(scratchDir(root)) ? (await listMolecules({ scratch: scratchDir(root) })).filter((m) => m.mounted) : [];
   const mountsOf = (t: Target) => molecules.filter((m) => m.source?.target === t.service_name && m.source?.manifest === t.digest).map((m) => ({ dest: m.dest, writable: m.writable }));
   const history = (await stateHistory({ configDir, depth: opts.historyDepth ?? 10 })).map((h) => ({ commit: h.commit, time: h.time.toISOString(), message: h.message }));
+  const svc = serviceStatus({ root });
+  const runtime = { services: svc.services, supervisor: svc.supervisor };
   try {
     const s = await loadVerifiedState({ root, ca: opts.manifestCa, checkTarget: await storeTargetCheck(root) });
     return {
@@ -67,6 +73,7 @@ export async function status(opts: { root?: string; manifestCa?: string; history
       uidmaps: s.system.uidmaps,
       storage: s.system.storage,
       history,
+      ...runtime,
     };
   } catch (e) {
     const committed = await readCommittedState({ configDir }).catch(() => undefined);
@@ -79,6 +86,7 @@ export async function status(opts: { root?: string; manifestCa?: string; history
       uidmaps: committed?.system.uidmaps,
       storage: committed?.system.storage,
       history,
+      ...runtime,
     };
   }
 }
