@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { busyboxTree, cleanupMounts, httpGetIn, netnsPair } from '@mos/test-utils';
+import { busyboxTree, cleanupMounts, httpGetIn, netnsPair, preserveSubids } from '@mos/test-utils';
 import { Shell } from './shell';
 
 const work = mkdtempSync(join(tmpdir(), 'mos-demo-'));
@@ -13,6 +13,8 @@ const work = mkdtempSync(join(tmpdir(), 'mos-demo-'));
 chmodSync(work, 0o755);
 const sh = new Shell(work, { ...process.env, MOS_KEYSETS_DIR: join(work, 'keys') });
 const stops: (() => void)[] = [];
+// The web service runs in an nsgroup: mos reserves root's subordinate ids for it; put them back after.
+const restoreSubids = preserveSubids();
 
 function trustChain(): { product: string } {
   sh.step('A release engineer creates a keyset: manifest CA, SUDI CA, UEFI/UKI/TPM keys and the project "default"');
@@ -165,7 +167,14 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
-    for (const stop of stops) stop();
+    for (const stop of stops) {
+      try {
+        stop();
+      } catch (e) {
+        console.error(`teardown: ${(e as Error).message}`);
+      }
+    }
+    restoreSubids();
     const left = cleanupMounts(work);
     if (left.length) console.error(`cleaned up after a failed step: ${left.join(', ')}`);
     // MOS_DEMO_KEEP=1 keeps the files (not the mounts or processes) for a look afterwards.

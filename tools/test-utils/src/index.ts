@@ -6,3 +6,4 @@ export { treeSnapshot } from './snapshot';
 export { cleanupMounts, loopsUnder, mountsUnder } from './mounts';
 export { startOurRegistry, type OurRegistry } from './our-registry';
 export { netnsPair, httpGetIn } from './netns';
+export { preserveSubids } from './subids';
