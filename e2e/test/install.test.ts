@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupMounts, runBin, runOk, treeSnapshot } from '@mos/test-utils';
 import { installYaml, makeRoot, makeWorld, publishYaml, stopWorld, type World } from './helpers/world';
@@ -53,7 +54,7 @@ describe('mosctl install', () => {
     await runOk('mosctl', ['install', '--rfs', root, url], { env: w.env });
     expect(existsSync(join(root, 'atomfs-store', 'mos', 'index.json'))).toBe(true);
     const repo = join(root, 'config', 'manifest.git');
-    const git = (...a: string[]) => require('node:child_process').execFileSync('git', ['-C', repo, ...a], { encoding: 'utf8' }) as string;
+    const git = (...a: string[]) => execFileSync('git', ['-C', repo, ...a], { encoding: 'utf8' });
     expect(git('log', '--format=%an <%ae>|%s', 'master').trim()).toBe('machine <root@machine.local>|Initial commit');
     expect(git('ls-tree', '--name-only', 'master').trim().split('\n')).toHaveLength(4);
     git('fsck', '--strict');
@@ -90,13 +91,13 @@ describe('mosctl install', () => {
   test('missing CA, config dir or store dir: each its own message', async () => {
     const url = `${w.registry.host}/machine/install:1.0.0`;
     const noCa = makeRoot(w);
-    require('node:fs').rmSync(join(noCa, 'factory'), { recursive: true });
+    rmSync(join(noCa, 'factory'), { recursive: true });
     expect((await mosctl('install', '--rfs', noCa, url)).stderr).toMatch(/manifest CA/);
     const noConfig = makeRoot(w);
-    require('node:fs').rmSync(join(noConfig, 'config'), { recursive: true });
+    rmSync(join(noConfig, 'config'), { recursive: true });
     expect((await mosctl('install', '--rfs', noConfig, url)).stderr).toMatch(/configuration directory/);
     const noStore = makeRoot(w);
-    require('node:fs').rmSync(join(noStore, 'atomfs-store'), { recursive: true });
+    rmSync(join(noStore, 'atomfs-store'), { recursive: true });
     expect((await mosctl('install', '--rfs', noStore, url)).stderr).toMatch(/image store directory/);
   });
 

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { cleanupMounts, mountsUnder, runBin, runOk } from '@mos/test-utils';
@@ -61,7 +61,7 @@ describe('create-boot-fs (rfs.bats)', () => {
     for (const f of execFileSync('git', ['-C', repo, 'ls-files', '*.json'], { encoding: 'utf8' }).trim().split('\n')) {
       const file = join(repo, f);
       const lines = readFileSync(file, 'utf8').split('\n').map((l) => `${l} $`);
-      require('node:fs').writeFileSync(file, lines.join('\n'));
+      writeFileSync(file, lines.join('\n'));
     }
     execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'corrupt']);
     const dest = join(root, 'sysroot');

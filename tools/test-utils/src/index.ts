@@ -7,3 +7,4 @@ export { cleanupMounts, loopsUnder, mountsUnder } from './mounts';
 export { startOurRegistry, type OurRegistry } from './our-registry';
 export { netnsPair, httpGetIn } from './netns';
 export { preserveSubids } from './subids';
+export { makeKeys, signInstall, type TestKeys } from './keys';

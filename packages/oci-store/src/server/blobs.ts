@@ -15,12 +15,9 @@ function digestFromPath(ctx: Ctx): string {
  * later GETs of the unchanged file (same inode, size, mtime, ctime) are not hashed again.
  */
 export async function getBlob(ctx: Ctx): Promise<void> {
-  const digest = digestFromPath(ctx);
-  if (!isDigest(digest)) return sendError(ctx.res, 400, 'DIGEST_INVALID', `invalid digest ${digest}`);
-  if (!(await ctx.root.has(ctx.repo))) return sendError(ctx.res, 404, 'NAME_UNKNOWN', `repository ${ctx.repo} not known`);
-  const store = await ctx.root.repo(ctx.repo);
-  const size = await store.blobSize(digest);
-  if (size === undefined) return sendError(ctx.res, 404, 'BLOB_UNKNOWN', `blob ${digest} not known`, digest);
+  const found = await findBlob(ctx);
+  if (!found) return;
+  const { digest, store, size } = found;
   const range = parseRange(ctx.req.headers.range, size);
   if (range === null) return sendError(ctx.res, 416, 'RANGE_INVALID', `unsatisfiable range ${ctx.req.headers.range}`, undefined, { 'content-range': `bytes */${size}` });
   const headers: Record<string, string | number> = {
@@ -47,13 +44,21 @@ export async function getBlob(ctx: Ctx): Promise<void> {
 
 /** DELETE `/v2/<name>/blobs/<digest>` (and the index entries naming it). */
 export async function deleteBlob(ctx: Ctx): Promise<void> {
-  const digest = digestFromPath(ctx);
-  if (!isDigest(digest)) return sendError(ctx.res, 400, 'DIGEST_INVALID', `invalid digest ${digest}`);
-  if (!(await ctx.root.has(ctx.repo))) return sendError(ctx.res, 404, 'NAME_UNKNOWN', `repository ${ctx.repo} not known`);
-  const store = await ctx.root.repo(ctx.repo);
-  const size = await store.blobSize(digest);
-  if (size === undefined) return sendError(ctx.res, 404, 'BLOB_UNKNOWN', `blob ${digest} not known`, digest);
+  const found = await findBlob(ctx);
+  if (!found) return;
+  const { digest, store, size } = found;
   await store.delete({ mediaType: 'application/octet-stream', digest, size });
   ctx.res.writeHead(202, { 'content-length': 0 });
   ctx.res.end();
+}
+
+/** The blob a request names, or undefined after answering the distribution error for why not. */
+async function findBlob(ctx: Ctx) {
+  const digest = digestFromPath(ctx);
+  if (!isDigest(digest)) return void sendError(ctx.res, 400, 'DIGEST_INVALID', `invalid digest ${digest}`);
+  if (!(await ctx.root.has(ctx.repo))) return void sendError(ctx.res, 404, 'NAME_UNKNOWN', `repository ${ctx.repo} not known`);
+  const store = await ctx.root.repo(ctx.repo);
+  const size = await store.blobSize(digest);
+  if (size === undefined) return void sendError(ctx.res, 404, 'BLOB_UNKNOWN', `blob ${digest} not known`, digest);
+  return { digest, store, size };
 }

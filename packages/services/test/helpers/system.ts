@@ -1,36 +1,18 @@
 // A real installed root for the integration tests: a keyset made by @mos/trust, images built
 // by @mos/atomfs (squashfs + verity) into R/atomfs-store/mos tagged sha256:<hex>, a signed
 // install manifest committed to R/config/manifest.git by @mos/manifest.
-import { addKeyset, projectInfo, signDetached } from '@mos/trust';
+import type { TestKeys } from '@mos/test-utils';
+import { signDetached } from '@mos/trust';
 import { buildImage } from '@mos/atomfs';
 import { commitState, HOST_POLICY, initState, loadInstallManifest, readCommittedState, systemForInstall, systemForUpdate, type SignedInstall, type SystemManifest } from '@mos/manifest';
 import { LayoutStore } from '@mos/oci-store';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
-export interface TestKeys {
-  dir: string;
-  caPath: string;
-  product: string;
-  key: Buffer;
-  cert: Buffer;
-}
-
-export async function makeKeys(): Promise<TestKeys> {
-  const dir = mkdtempSync(join(tmpdir(), 'mos-svc-keys-'));
-  await addKeyset({ name: 'test', dir });
-  const proj = await projectInfo({ keyset: 'test', project: 'default', dir });
-  return {
-    dir,
-    caPath: join(dir, 'test', 'manifest-ca', 'cert.pem'),
-    product: proj.uuid,
-    key: readFileSync(join(proj.dir, 'privkey.pem')),
-    cert: readFileSync(join(proj.dir, 'cert.pem')),
-  };
-}
+export { makeKeys, type TestKeys } from '@mos/test-utils';
 
 /** A temp host root with the manifest CA where a host keeps it. Short path: the socket lives under it. */
 export function makeRoot(keys: TestKeys): string {
