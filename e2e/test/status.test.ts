@@ -41,12 +41,15 @@ test('installed: product, commit, every target with digest and size, and where i
     expect(report.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(report.targets.map((t: { name: string; type: string; mounts: unknown[] }) => [t.name, t.type, t.mounts])).toEqual([
       ['hostfs', 'hostfs', []],
-      ['hostfstarget', 'fs-only', [{ dest, writable: false }]],
+      ['hostfstarget', 'fs-only', [{ dest, writable: false, layers: [expect.objectContaining({ backend: 'verified-loop', protection: 'verified-at-mount' })] }]],
     ]);
+    // This host's kernel has no device-mapper: status says the fallback is in force and what it does not cover.
+    expect(report.targets[1].mounts[0].layers[0].detail).toMatch(/changes to the file after that check are NOT detected/);
     expect(report.targets[0]).toMatchObject({ version: '1.0.0', digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), size: expect.any(Number) });
     const text = (await runOk('mosctl', ['status', '--rfs', root])).stdout;
     expect(text).toContain('hostfstarget');
     expect(text).toContain(`${dest} (ro)`);
+    expect(text).toMatch(/layer protection\n  verified-at-mount: whole layer re-hashed in userspace/);
   } finally {
     await runOk('mosctl', ['umount', dest]);
   }

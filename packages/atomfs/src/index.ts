@@ -8,6 +8,7 @@ export { locateVerity, checkVerityPresence, type VerityLocation } from './verity
 export { formatVerity, type FormatOptions, type FormatResult } from './verity/format';
 export { verifyVerity, parseRootHash, type VerifyOptions, type VerifyResult } from './verity/verify';
 export { dumpVerity, type VerityDump } from './verity/dump';
+export { verityTable, type VerityTable, type CorruptionMode } from './verity/dm-table';
 export { HashPool, type Progress, type HashOptions } from './verity/hash-pool';
 export { buildLayer, type BuildLayerOptions, type BuiltLayer } from './build/build-layer';
 export { readTar, type TarHeader, type TarEvent } from './build/tar-reader';

@@ -7,7 +7,15 @@ export type BringupErrorCode =
   | 'ERR_BRINGUP_TOO_LARGE'
   | 'ERR_BRINGUP_IMAGE_VERIFY_FAILED'
   | 'ERR_BRINGUP_TARGET_NOT_FOUND'
-  | 'ERR_BRINGUP_INSTALLED';
+  | 'ERR_BRINGUP_INSTALLED'
+  /** The kernel command line has no usable `root=soci:` (unknown key, missing name, bad value). */
+  | 'ERR_BRINGUP_CMDLINE'
+  /** A partition or boot device did not appear in time. */
+  | 'ERR_BRINGUP_DEVICE_TIMEOUT'
+  /** The verified root has no init to hand over to. */
+  | 'ERR_BRINGUP_NO_INIT'
+  /** A mount or move of the boot flow failed. */
+  | 'ERR_BRINGUP_MOUNT_FAILED';
 
 export class BringupError extends Error {
   readonly code: BringupErrorCode;

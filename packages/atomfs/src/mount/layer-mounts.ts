@@ -112,6 +112,7 @@ export async function ensureLayer(ctx: Ctx, scratch: Scratch, p: PreparedLayer, 
     status: r.status,
     mountpoint,
     ...(r.device ? { device: r.device } : {}),
+    ...(r.backing ? { backing: r.backing } : {}),
     mountedAt: new Date().toISOString(),
   };
   try {

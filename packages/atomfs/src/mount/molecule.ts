@@ -23,6 +23,17 @@ export interface MountMoleculeOptions {
   writable?: boolean;
   /** Keep upper/work on umount; a later writable mount at the same dest picks them up again. Default false. */
   keep?: boolean;
+  /**
+   * Discard an upper dir left by an earlier writable mount at the same dest instead of picking
+   * it up. Default false. A boot sets it: the upper lives on writable disk, and writes left
+   * there (offline, by anyone with the disk) must never shadow the verified layers.
+   */
+  fresh?: boolean;
+  /**
+   * The path the root will have after a root switch, under which it is recorded (the initrd
+   * mounts hostfs at `/sysroot`, and the booted system sees it at `/`). Default: `dest`.
+   */
+  recordAs?: string;
   /** Force a backend for new layer mounts. Default: chosen per machine (see README). */
   backend?: BackendName;
   /** Allow layers without a root hash (mounted unverified, and reported so). Default false. */
@@ -75,7 +86,8 @@ async function mountWithPool(opts: MountMoleculeOptions, sys: Sys, ctx: Ctx): Pr
   const dest = assertMountPath(await canonicalPath(opts.dest), 'destination');
   const destStat = await stat(dest).catch(() => undefined);
   if (destStat && !destStat.isDirectory()) throw new BadArgumentError(`${dest} is not a directory`, { dest });
-  const molDir = scratch.moleculeDir(dest);
+  const recordDest = opts.recordAs ?? dest;
+  const molDir = scratch.moleculeDir(recordDest);
   const upper = join(molDir, 'upper');
   const work = join(molDir, 'work');
   // A layer listed twice is shadowed below its topmost copy: overlay gets each dir once.
@@ -105,12 +117,13 @@ async function mountWithPool(opts: MountMoleculeOptions, sys: Sys, ctx: Ctx): Pr
     if (mountAt(parseMountinfo(await sys.mountinfo()), dest)) {
       throw new AlreadyMountedError(`${dest} is already a mountpoint`, { dest });
     }
-    const stale = (await scratch.molecules()).find((m) => m.dest === dest);
+    const stale = (await scratch.molecules()).find((m) => m.dest === recordDest);
     if (stale) {
       // A record without its overlay (someone ran umount by hand): forget it before reusing dest.
-      await rm(scratch.moleculeRecord(dest), { force: true });
+      await rm(scratch.moleculeRecord(recordDest), { force: true });
       await releaseUnused(ctx, scratch, stale.layers.map((l) => l.id));
     }
+    if (opts.writable && opts.fresh) await rm(upper, { recursive: true, force: true });
     const hadUpper = await stat(upper).then(() => true, () => false);
     const created: string[] = [];
     const records: LayerRecord[] = [];
@@ -133,7 +146,7 @@ async function mountWithPool(opts: MountMoleculeOptions, sys: Sys, ctx: Ctx): Pr
       const byId = new Map(records.map((r) => [r.id, r]));
       const record: MoleculeRecord = {
         version: 1,
-        dest,
+        dest: recordDest,
         scratch: scratch.dir,
         writable: !!opts.writable,
         keep: !!opts.keep,
@@ -146,7 +159,7 @@ async function mountWithPool(opts: MountMoleculeOptions, sys: Sys, ctx: Ctx): Pr
         ...(opts.source ? { source: opts.source } : {}),
         mountedAt: new Date().toISOString(),
       };
-      await writeJsonAtomic(scratch.moleculeRecord(dest), record);
+      await writeJsonAtomic(scratch.moleculeRecord(recordDest), record);
       return { ...record, layerRecords: top.map((l) => byId.get(l.id)!) };
     } catch (e) {
       if (overlayUp) await sys.umount(dest).catch(() => undefined);

@@ -37,6 +37,8 @@ export interface LayerRecord {
   mountpoint: string;
   /** Backing device (loop device, dm device), when there is one. */
   device?: string;
+  /** The loop device under a dm device, detached when the layer is released. */
+  backing?: string;
   mountedAt: string;
 }
 

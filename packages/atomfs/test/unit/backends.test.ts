@@ -2,7 +2,8 @@
 // argv (device-mapper is absent on this kernel, so this is where that path is checked), and
 // how backends are chosen.
 import { join } from 'node:path';
-import { chooseBackend, formatVerity, mountMolecule, umountMolecule, verifyMounted, type LayerSpec } from '@mos/atomfs';
+import { execFileSync } from 'node:child_process';
+import { chooseBackend, formatVerity, mountMolecule, umountMolecule, verifyMounted, verityTable, type LayerSpec } from '@mos/atomfs';
 import { FakeSys } from '../helpers/fake-sys';
 import { fakeSquashfs } from '../helpers/fixtures';
 import { tempDir } from '../helpers/tmp';
@@ -20,27 +21,30 @@ describe('dm-verity backend (fake sys)', () => {
   function dmSys(status = 'V'): FakeSys {
     const sys = new FakeSys();
     sys.devices.add('/dev/mapper/control');
-    sys.on('veritysetup', (args) => {
-      if (args[0] === 'open') sys.devices.add(`/dev/mapper/${args[2]}`);
-      if (args[0] === 'close') sys.devices.delete(`/dev/mapper/${args[1]}`);
-      return undefined;
+    sys.on('losetup', (args) => (args[0] === '-f' ? { stdout: '/dev/loop7\n' } : undefined));
+    sys.on('dmsetup', (args) => {
+      if (args[0] === 'create') sys.devices.add(`/dev/mapper/${args[1]}`);
+      if (args[0] === 'remove') sys.devices.delete(`/dev/mapper/${args[1]}`);
+      return args[0] === 'status' ? { stdout: `0 24 verity ${status}\n` } : undefined;
     });
-    sys.on('dmsetup', (args) => (args[0] === 'status' ? { stdout: `0 24 verity ${status}\n` } : undefined));
     return sys;
   }
+  const tableOf = async (dev: string) => (await verityTable({ file: layer.path, device: dev, hashOffset: 12288, rootHash: layer.rootHash! })).table;
 
-  it('opens the verity device with root hash and hash offset, checks V, mounts the mapper device read-only', async () => {
+  it('attaches a read-only loop, creates the verity target from our table, checks V, mounts the mapper device read-only', async () => {
     const sys = dmSys();
     const dest = join(t.dir, 'dest1');
     const m = await mountMolecule({ dest, layers: [layer], scratch: scratch(), sys });
     const name = `${layer.id}-verity`;
     const mp = join(scratch(), 'layers', layer.id);
-    expect(sys.calls.slice(0, 3)).toEqual([
-      { tool: 'veritysetup', args: ['open', layer.path, name, layer.path, layer.rootHash, '--hash-offset=12288'] },
+    expect(sys.calls.slice(0, 5)).toEqual([
+      { tool: 'losetup', args: ['-f'] },
+      { tool: 'losetup', args: ['-r', '/dev/loop7', layer.path] },
+      { tool: 'dmsetup', args: ['create', name, '--readonly', '--table', await tableOf('/dev/loop7')] },
       { tool: 'dmsetup', args: ['status', name] },
       { tool: 'mount', args: ['-t', 'squashfs', '-o', 'ro', `/dev/mapper/${name}`, mp] },
     ]);
-    expect(m.layerRecords[0]).toMatchObject({ backend: 'dm-verity', protection: 'enforced', device: `/dev/mapper/${name}` });
+    expect(m.layerRecords[0]).toMatchObject({ backend: 'dm-verity', protection: 'enforced', device: `/dev/mapper/${name}`, backing: '/dev/loop7' });
     expect(sys.argv('mount')[1]).toEqual(['-t', 'overlay', '-o', `ro,lowerdir=${mp}:${scratch()}/molecules/${m.layers.length && require('node:crypto').createHash('sha256').update(dest).digest('hex').slice(0, 32)}/empty,index=off,userxattr`, 'overlay', dest]);
     expect(await verifyMounted(dest, { sys })).toMatchObject({ ok: true, layers: [{ ok: true, detail: expect.stringContaining('dm status V') }] });
     sys.on('dmsetup', () => ({ stdout: '0 24 verity C\n' }));
@@ -50,8 +54,18 @@ describe('dm-verity backend (fake sys)', () => {
     expect(sys.calls).toEqual([
       { tool: 'umount', args: [dest] },
       { tool: 'umount', args: [mp] },
-      { tool: 'veritysetup', args: ['close', name] },
+      { tool: 'dmsetup', args: ['remove', name] },
+      { tool: 'losetup', args: ['-d', '/dev/loop7'] },
     ]);
+  });
+
+  it('builds the table veritysetup would: geometry and salt from the superblock, tree after it', async () => {
+    const dump = execFileSync('veritysetup', ['dump', `--hash-offset=12288`, layer.path], { encoding: 'utf8' });
+    const salt = /Salt:\s*([0-9a-f]+)/.exec(dump)![1];
+    expect(await tableOf('/dev/loop9')).toBe(`0 24 verity 1 /dev/loop9 /dev/loop9 4096 4096 3 4 sha256 ${layer.rootHash!.toLowerCase()} ${salt}`);
+    const restart = await verityTable({ file: layer.path, device: '/dev/loop9', hashOffset: 12288, rootHash: layer.rootHash!, onCorruption: 'restart' });
+    expect(restart.table.endsWith(' 1 restart_on_corruption')).toBe(true);
+    await expect(verityTable({ file: layer.path, device: '/dev/loop9', hashOffset: 8192, rootHash: layer.rootHash! })).rejects.toMatchObject({ code: 'ERR_ATOMFS_BAD_VERITY_SUPERBLOCK' });
   });
 
   it('reuses an existing device only when its table has the same root hash', async () => {
@@ -62,7 +76,8 @@ describe('dm-verity backend (fake sys)', () => {
     sys.on('dmsetup', (args) => ({ stdout: args[0] === 'table' ? table(layer.rootHash!) : '0 24 verity V\n' }));
     const dest = join(t.dir, 'dest2');
     await mountMolecule({ dest, layers: [layer], scratch: scratch(), sys });
-    expect(sys.argv('veritysetup').filter((a) => a[0] === 'open')).toEqual([]);
+    expect(sys.argv('dmsetup').filter((a) => a[0] === 'create')).toEqual([]);
+    expect(sys.argv('losetup')).toEqual([]);
     await umountMolecule(dest, { sys });
 
     const other = dmSys();
@@ -72,11 +87,24 @@ describe('dm-verity backend (fake sys)', () => {
     expect(other.mounts).toEqual([]);
   });
 
-  it('closes the device again when the status is not V, and mounts nothing', async () => {
+  it('removes the device and detaches the loop again when the status is not V, and mounts nothing', async () => {
     const sys = dmSys('C');
     await expect(mountMolecule({ dest: join(t.dir, 'dest4'), layers: [layer], scratch: scratch(), sys })).rejects.toMatchObject({ code: 'ERR_ATOMFS_TOOL_FAILED' });
-    expect(sys.argv('veritysetup').map((a) => a[0])).toEqual(['open', 'close']);
+    expect(sys.argv('dmsetup').map((a) => a[0])).toEqual(['create', 'status', 'remove']);
+    expect(sys.argv('losetup').map((a) => a[0])).toEqual(['-f', '-r', '-d']);
     expect(sys.mounts).toEqual([]);
+  });
+
+  it('calls a mount that fails with the device in state C corruption of that layer', async () => {
+    const sys = dmSys();
+    let reads = 0;
+    sys.on('dmsetup', (args) => (args[0] === 'status' ? { stdout: `0 24 verity ${reads++ === 0 ? 'V' : 'C'}\n` } : undefined));
+    sys.failMount = (m) => m.fstype === 'squashfs';
+    await expect(mountMolecule({ dest: join(t.dir, 'dest5'), layers: [layer], scratch: scratch(), sys })).rejects.toMatchObject({
+      code: 'ERR_ATOMFS_DATA_BLOCK_CORRUPT',
+      details: { layer: layer.id, check: 'dm-verity' },
+    });
+    expect(sys.argv('losetup').map((a) => a[0])).toEqual(['-f', '-r', '-d']);
   });
 });
 

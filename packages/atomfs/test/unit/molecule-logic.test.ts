@@ -1,6 +1,6 @@
 // Molecule logic over a fake Sys: option strings, the 4096-byte limit, backend argv for
 // squashfuse / extract, and rollback when a later layer fails.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatVerity, mountMolecule, type LayerSpec } from '@mos/atomfs';
 import { FakeSys } from '../helpers/fake-sys';
@@ -31,6 +31,21 @@ describe('molecule logic (fake sys)', () => {
       ['-t', 'squashfs', '-o', 'loop,ro'],
       ['-t', 'overlay', '-o', m.options],
     ]);
+  });
+
+  it('fresh: a boot never picks up an upper dir left on disk; recordAs: the root is recorded under its post-switch path', async () => {
+    const sys = new FakeSys();
+    const dest = join(t.dir, 'sysroot');
+    const first = await mountMolecule({ dest, layers, scratch: scratch(), sys, writable: true, recordAs: '/' });
+    expect(first.dest).toBe('/');
+    writeFileSync(join(first.upper!, 'planted'), 'written offline\n');
+    await sys.umount(dest); // the machine went down without unmounting
+    const kept = await mountMolecule({ dest, layers, scratch: scratch(), sys, writable: true, recordAs: '/' });
+    expect(existsSync(join(kept.upper!, 'planted'))).toBe(true);
+    await sys.umount(dest);
+    const fresh = await mountMolecule({ dest, layers, scratch: scratch(), sys, writable: true, recordAs: '/', fresh: true });
+    expect(fresh.upper).toBe(first.upper);
+    expect(readdirSync(fresh.upper!)).toEqual([]);
   });
 
   it('refuses an option string over the page limit before mounting anything', async () => {

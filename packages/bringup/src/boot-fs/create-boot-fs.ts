@@ -1,4 +1,4 @@
-import type { MountedMolecule } from '@mos/atomfs';
+import type { BackendName, MountedMolecule } from '@mos/atomfs';
 import { loadVerifiedState, storeTargetCheck, type VerifiedState } from '@mos/manifest';
 import { BringupError } from '../errors';
 import { mountTarget } from './mount-target';
@@ -13,6 +13,12 @@ export interface BootFsOptions {
   /** Manifest CA. Default: found under the root. */
   ca?: string;
   now?: Date;
+  /** Require this backend for hostfs's layers (the initrd requires `dm-verity`). Default: atomfs chooses. */
+  backend?: BackendName;
+  /** Discard the upper dir of an earlier boot. Default false (the initrd sets it). */
+  fresh?: boolean;
+  /** Record hostfs under this path, the one it has after switch_root (the initrd passes `/`). */
+  recordAs?: string;
 }
 
 /**
@@ -30,6 +36,6 @@ export async function createBootFs(opts: BootFsOptions = {}): Promise<{ state: V
   const state = await loadVerifiedState({ root, ca: opts.ca, checkTarget: await storeTargetCheck(root), now: opts.now });
   const hostfs = state.targets.find((t) => t.name === 'hostfs');
   if (!hostfs) throw new BringupError('ERR_BRINGUP_TARGET_NOT_FOUND', `the installed system of ${root} has no hostfs target to boot`);
-  const mounted = await mountTarget({ root, target: hostfs.target, dest: opts.dest ?? '/sysroot', readonly: opts.readonly });
+  const mounted = await mountTarget({ root, target: hostfs.target, dest: opts.dest ?? '/sysroot', readonly: opts.readonly, backend: opts.backend, fresh: opts.fresh, recordAs: opts.recordAs });
   return { state, mounted };
 }

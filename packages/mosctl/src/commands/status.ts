@@ -27,6 +27,9 @@ function render(r: StatusReport): string {
     const head = ['TARGET', 'TYPE', 'VERSION', 'DIGEST', 'SIZE', 'MOUNTED'];
     const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     lines.push('', ...[head, ...rows].map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]))).join('  ')));
+    const kinds = new Map<string, string>();
+    for (const m of r.targets.flatMap((t) => t.mounts)) for (const l of m.layers) kinds.set(l.protection, l.detail);
+    if (kinds.size) lines.push('', 'layer protection', ...[...kinds].map(([p, d]) => `  ${p}: ${d}`));
   }
   if (r.services?.length) lines.push('', 'services', ...formatServiceTable(r.services).trimEnd().split('\n').map((l) => `  ${l}`));
   if (r.history?.length) lines.push('', 'history', ...r.history.map((h) => `  ${h.commit.slice(0, 12)} ${h.time} ${h.message}`));

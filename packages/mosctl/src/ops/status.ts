@@ -18,9 +18,25 @@ export interface TargetStatus {
   network: Target['network'];
   /** sha256 of the install manifest that defines it. */
   install: string;
-  /** Where it is mounted now (atomfs roots under this root's scratch), and how. */
-  mounts: { dest: string; writable: boolean }[];
+  /** Where it is mounted now (atomfs roots under this root's scratch), and how each layer is protected. */
+  mounts: { dest: string; writable: boolean; layers: LayerProtection[] }[];
 }
+
+/** How one mounted layer is protected (atomfs records it at mount time). */
+export interface LayerProtection {
+  id: string;
+  backend: string;
+  /** `enforced` (kernel dm-verity checks every read), `verified-at-mount` or `unverified`. */
+  protection: string;
+  /** What that protection means, in words, including what it does not cover. */
+  detail: string;
+}
+
+const PROTECTION_DETAIL: Record<string, string> = {
+  enforced: 'kernel dm-verity checks every block on every read',
+  'verified-at-mount': 'whole layer re-hashed in userspace before mounting; changes to the file after that check are NOT detected',
+  unverified: 'mounted without a root hash (insecure): nothing is checked',
+};
 
 export interface StatusReport {
   schemaVersion: typeof STATUS_SCHEMA_VERSION;
@@ -55,7 +71,14 @@ export async function status(opts: { root?: string; manifestCa?: string; history
   if (!existsSync(statePaths(root).manifestGit)) return { ...base, installed: false, verified: false };
   const { configDir } = statePaths(root);
   const molecules = existsSync(scratchDir(root)) ? (await listMolecules({ scratch: scratchDir(root) })).filter((m) => m.mounted) : [];
-  const mountsOf = (t: Target) => molecules.filter((m) => m.source?.target === t.service_name && m.source?.manifest === t.digest).map((m) => ({ dest: m.dest, writable: m.writable }));
+  const mountsOf = (t: Target) =>
+    molecules
+      .filter((m) => m.source?.target === t.service_name && m.source?.manifest === t.digest)
+      .map((m) => ({
+        dest: m.dest,
+        writable: m.writable,
+        layers: m.layers.map((l) => ({ id: l.id, backend: l.backend, protection: l.protection, detail: PROTECTION_DETAIL[l.protection] ?? l.protection })),
+      }));
   const history = (await stateHistory({ configDir, depth: opts.historyDepth ?? 10 })).map((h) => ({ commit: h.commit, time: h.time.toISOString(), message: h.message }));
   const svc = serviceStatus({ root });
   const runtime = { services: svc.services, supervisor: svc.supervisor };

@@ -19,7 +19,7 @@ export interface Backend {
   name: BackendName;
   /** Null when usable here, else why not. */
   unavailable(ctx: Ctx): string | null;
-  mount(ctx: Ctx, req: MountRequest): Promise<{ device?: string; protection: Protection; status: string }>;
+  mount(ctx: Ctx, req: MountRequest): Promise<{ device?: string; backing?: string; protection: Protection; status: string }>;
   /** Undo `mount` (unmount, close devices, remove extracted files). */
   release(ctx: Ctx, rec: LayerRecord): Promise<void>;
   /** Re-check a mounted layer (dm status, or a full re-hash). */

@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import { BringupError } from '../errors';
+import type { BootSys } from './boot-sys';
+import type { Handover } from './boot-installed';
+
+/** The file `/init` reads after bringup exits 0: one line `NEWROOT INIT`. */
+export const SWITCH_ROOT_FILE = '/etc/mos/switch-root';
+
+/** The kernel's file systems, moved last so bringup can use them until the end. */
+const API_FS = ['/dev', '/proc', '/sys', '/run'];
+
+/**
+ * Hands the verified root over to `/init`:
+ * - the new root's init must exist (checked without following a symlink, which only resolves
+ *   inside the new root);
+ * - a private tmpfs at `NEWROOT/factory` gets `secure/manifestCA.pem` from the initrd, so the
+ *   running system trusts the CA the boot trusted, never a copy on writable disk;
+ * - config, store, scratch (and the ESP) move under the new root, their subtrees (the layer
+ *   mounts) with them;
+ * - `SWITCH_ROOT_FILE` is written, then /dev, /proc, /sys and /run move last.
+ * `/init` then runs `exec switch_root NEWROOT INIT`.
+ */
+export async function handOver(sys: BootSys, h: Handover, opts: { ca: string; log: (s: string) => void; switchRootFile?: string }): Promise<void> {
+  const init = join(h.newRoot, h.init);
+  if (!sys.exists(init)) {
+    throw new BringupError('ERR_BRINGUP_NO_INIT', `hostfs has no ${h.init}; the image cannot be booted (add an init to the hostfs image)`, { details: { init: h.init } });
+  }
+  const factory = join(h.newRoot, 'factory');
+  await sys.mkdirp(factory, 0o755);
+  await sys.mount({ fstype: 'tmpfs', source: 'mos-factory', target: factory, options: 'mode=0755,nodev,nosuid,noexec,size=1m' });
+  await sys.mkdirp(join(factory, 'secure'), 0o700);
+  await sys.copyFile(opts.ca, join(factory, 'secure', 'manifestCA.pem'), 0o644);
+  for (const [from, to] of h.moves) {
+    await sys.mkdirp(to, 0o755);
+    await sys.moveMount(from, to);
+  }
+  await sys.writeFile(opts.switchRootFile ?? SWITCH_ROOT_FILE, `${h.newRoot} ${h.init}\n`, 0o644);
+  for (const fs of API_FS) {
+    const to = join(h.newRoot, fs);
+    await sys.mkdirp(to, 0o755);
+    await sys.moveMount(fs, to);
+  }
+  opts.log(`handing over to ${h.init} in ${h.newRoot}`);
+}

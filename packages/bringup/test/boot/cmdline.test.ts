@@ -1,0 +1,42 @@
+import { parseCmdline, splitCmdline } from '@mos/bringup';
+
+describe('splitCmdline', () => {
+  it('splits on spaces and keeps quoted words whole, quotes removed', () => {
+    expect(splitCmdline(' console=ttyS0  quiet a="b c" "d"\n')).toEqual(['console=ttyS0', 'quiet', 'a=b c', 'd']);
+    expect(splitCmdline('')).toEqual([]);
+  });
+});
+
+describe('parseCmdline', () => {
+  it('reads an installed system (mos-original §2.11)', () => {
+    expect(parseCmdline('root=soci:name=mosboot,repo=local console=tty0 console=ttyS0,115200n8')).toEqual({
+      root: { name: 'mosboot', repo: 'local', path: 'oci' },
+      debug: false,
+      deviceTimeoutMs: 60_000,
+    });
+  });
+  it('reads boot media: dev values keep their own "=", path and repo', () => {
+    expect(parseCmdline('root=soci:name=machine/livecd:1.0,dev=LABEL=OCI-BOOT,path=oci2,repo=127.0.0.1:5000 rd.soci-debug rd.mos.timeout=5')).toEqual({
+      root: { name: 'machine/livecd:1.0', dev: 'LABEL=OCI-BOOT', path: 'oci2', repo: '127.0.0.1:5000' },
+      debug: true,
+      deviceTimeoutMs: 5000,
+    });
+  });
+  it('takes the last root=, as the kernel does', () => {
+    expect(parseCmdline('root=/dev/sda1 root=soci:name=mosboot').root.name).toBe('mosboot');
+  });
+  it.each([
+    ['console=ttyS0', /no root=soci/],
+    ['root=/dev/vda1', /not a soci: root/],
+    ['root=soci:', /not key=value/],
+    ['root=soci:dev=/dev/vda', /needs name=/],
+    ['root=soci:name=mosboot,colour=blue', /unknown key "colour"/],
+    ['root=soci:name=a,name=b', /given twice/],
+    ['root=soci:name=', /empty name=/],
+    ['root=soci:name=x,path=../etc', /relative directory/],
+    ['root=soci:name=x,path=/abs', /relative directory/],
+    ['root=soci:name=mosboot rd.mos.timeout=soon', /not a number of seconds/],
+  ])('refuses %j with a clear error', (line, why) => {
+    expect(() => parseCmdline(line)).toThrow(expect.objectContaining({ code: 'ERR_BRINGUP_CMDLINE', message: expect.stringMatching(why) }));
+  });
+});
