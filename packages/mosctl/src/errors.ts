@@ -3,7 +3,21 @@ export type MosctlErrorCode =
   | 'ERR_MOSCTL_INVALID'
   | 'ERR_MOSCTL_NOT_FOUND'
   | 'ERR_MOSCTL_NEEDS_BOOTKIT'
-  | 'ERR_MOSCTL_VERIFY_FAILED';
+  | 'ERR_MOSCTL_VERIFY_FAILED'
+  /** `--partition PATH` is not a whole-disk block device (a regular file, a partition, absent). */
+  | 'ERR_MOSCTL_NOT_A_DISK'
+  /** The disk or one of its partitions is mounted, used as swap or held by another device. */
+  | 'ERR_MOSCTL_DISK_IN_USE'
+  /** The disk has a partition table or a filesystem signature and `--wipe` was not given. */
+  | 'ERR_MOSCTL_DISK_NOT_EMPTY'
+  /** The disk is below the minimum size for the mos layout (the minimum is in `details.minimum`). */
+  | 'ERR_MOSCTL_DISK_TOO_SMALL'
+  /** Partitioning or formatting failed (e.g. the partition devices did not appear). */
+  | 'ERR_MOSCTL_DISK_FAILED'
+  /** The disk was partitioned and formatted but the install into it failed; the `cause` says why. */
+  | 'ERR_MOSCTL_DISK_INSTALL_FAILED'
+  /** An external tool exited non-zero (`details`: tool, args, exitCode, stderr). */
+  | 'ERR_MOSCTL_TOOL_FAILED';
 
 export class MosctlError extends Error {
   readonly code: MosctlErrorCode;

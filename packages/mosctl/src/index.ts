@@ -5,3 +5,20 @@ export { install, type InstallOptions, type InstallResult } from './ops/install'
 export { update, type UpdateOptions, type UpdateResult } from './ops/update';
 export { mount, umount, type MountOptions, type MountResult } from './ops/mount';
 export { status, STATUS_SCHEMA_VERSION, type StatusReport, type TargetStatus } from './ops/status';
+export { installPartition, type InstallPartitionOptions, type InstallPartitionResult, type InstalledPartition } from './ops/install-partition';
+export {
+  planPartitions,
+  sfdiskScript,
+  minDiskBytes,
+  minSizes,
+  FULL_SIZES,
+  PARTITION_NAMES,
+  PartitionType,
+  type PartitionName,
+  type PartitionPlan,
+  type PlannedPartition,
+} from './disk/plan';
+export { readGpt, type GptEntry } from './disk/gpt';
+export { diskPartitions, partitionsByName, type DiskPartition } from './disk/find';
+export { inspectDisk, describeContents, type DiskInfo } from './disk/inspect';
+export { realDiskSys, type DiskSys } from './disk/sys';

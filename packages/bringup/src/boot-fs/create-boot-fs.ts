@@ -36,6 +36,13 @@ export async function createBootFs(opts: BootFsOptions = {}): Promise<{ state: V
   const state = await loadVerifiedState({ root, ca: opts.ca, checkTarget: await storeTargetCheck(root), now: opts.now });
   const hostfs = state.targets.find((t) => t.name === 'hostfs');
   if (!hostfs) throw new BringupError('ERR_BRINGUP_TARGET_NOT_FOUND', `the installed system of ${root} has no hostfs target to boot`);
-  const mounted = await mountTarget({ root, target: hostfs.target, dest: opts.dest ?? '/sysroot', readonly: opts.readonly, backend: opts.backend, fresh: opts.fresh, recordAs: opts.recordAs });
+  let mounted: MountedMolecule;
+  try {
+    mounted = await mountTarget({ root, target: hostfs.target, dest: opts.dest ?? '/sysroot', readonly: opts.readonly, backend: opts.backend, fresh: opts.fresh, recordAs: opts.recordAs });
+  } catch (e) {
+    // Name the target: the layer's own error names the layer and the check that failed.
+    const details = { target: 'hostfs', digest: hostfs.target.digest, ...((e as { details?: Record<string, unknown> }).details ?? {}) };
+    throw new BringupError('ERR_BRINGUP_IMAGE_VERIFY_FAILED', `target hostfs (${hostfs.target.digest}) cannot be mounted: ${(e as Error).message}`, { cause: e, details });
+  }
   return { state, mounted };
 }

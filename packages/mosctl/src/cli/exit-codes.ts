@@ -13,6 +13,17 @@ export const EXIT = {
 } as const;
 
 /**
+ * `mosctl install --partition` refusals: a wrong disk argument is a usage mistake (never 3,
+ * "verification failed"); a disk in use is busy; a disk with content is "exists" (pass --wipe).
+ */
+const DISK_EXITS: Record<string, number> = {
+  ERR_MOSCTL_NOT_A_DISK: EXIT.usage,
+  ERR_MOSCTL_DISK_TOO_SMALL: EXIT.usage,
+  ERR_MOSCTL_DISK_IN_USE: EXIT.busy,
+  ERR_MOSCTL_DISK_NOT_EMPTY: EXIT.exists,
+};
+
+/**
  * Maps an error to an exit status by its stable `code`. Package error codes are matched by
  * prefix so a new code in a package still lands in the right class.
  */
@@ -21,8 +32,11 @@ export function exitCodeOf(e: unknown): number {
   // distribution code (MANIFEST_UNKNOWN, DENIED, ...) and the HTTP status.
   if ((e as { code?: unknown })?.code === 'ERR_OCI_COPY_FAILED' && (e as Error).cause) return exitCodeOf((e as Error).cause);
   if ((e as Error)?.name === 'RegistryError') return (e as { status?: number }).status === 404 ? EXIT.notFound : EXIT.registry;
+  // An install that failed after partitioning exits as its cause (verify, registry, ...).
+  if ((e as { code?: unknown })?.code === 'ERR_MOSCTL_DISK_INSTALL_FAILED' && (e as Error).cause) return exitCodeOf((e as Error).cause);
   const code = (e as { code?: unknown })?.code;
   if (typeof code !== 'string') return EXIT.error;
+  if (code in DISK_EXITS) return DISK_EXITS[code];
   if (code.startsWith('ERR_TRUST_')) return trustExitCodeOf(e);
   if (/_(NOT_FOUND|UNKNOWN_TAG|NO_STATE)$/.test(code) || code === 'ENOENT') return EXIT.notFound;
   if (/_(EXISTS|ALREADY_INSTALLED)$/.test(code) || code === 'EEXIST') return EXIT.exists;

@@ -16,6 +16,7 @@ import { bootCommand } from '../commands/boot';
 import { deactivateCommand } from '../commands/deactivate';
 import { servicesCommand } from '../commands/services';
 import { superviseCommand } from '../commands/supervise';
+import { initrdBuildCommand } from '../commands/initrd-build';
 
 /**
  * The commands of each bin. Each command lives in `src/commands/<name>.ts` and is thin: parse,
@@ -25,4 +26,4 @@ export const MOSCTL_COMMANDS: CommandSpec[] = [installCommand, mountCommand, umo
   storeCopyCommand, storeLsCommand, storeInspectCommand, storeFsckCommand, storeGcCommand, serveCommand,
   bootCommand, activateCommand, deactivateCommand, servicesCommand, superviseCommand];
 
-export const MOSB_COMMANDS: CommandSpec[] = [publishCommand];
+export const MOSB_COMMANDS: CommandSpec[] = [publishCommand, initrdBuildCommand];
