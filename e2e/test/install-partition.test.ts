@@ -255,11 +255,12 @@ describe('mosctl install --partition', () => {
     expect(wipeAlone.code).toBe(2);
   });
 
-  test('a bootkit target: its bootkit/* files land in EFI/BOOT on the ESP', async () => {
+  test('a bootkit target: its boot files land in EFI/BOOT on the ESP, modules.squashfs stays in the image', async () => {
     const tree = join(dir, 'bootkit-tree');
     mkdirSync(join(tree, 'bootkit'), { recursive: true });
     writeFileSync(join(tree, 'bootkit', 'shim.efi'), 'shim\n');
     writeFileSync(join(tree, 'bootkit', 'kernel.efi'), 'kernel\n');
+    writeFileSync(join(tree, 'bootkit', 'modules.squashfs'), 'not for the ESP\n');
     await runOk('atomfs', ['build', '--layout', w.zothub, '--tag', 'bootkit-squashfs', tree]);
     const yaml =
       installYaml(w, 'hostfsonly') +

@@ -40,11 +40,11 @@ describe('mosb manifest publish', () => {
     writeFileSync(join(dir, 'livecd.yaml'), installYaml(w, 'livecd'));
     const noHostfs = await publish(join(dir, 'livecd.yaml'));
     expect(noHostfs.code).not.toBe(0);
-    expect(noHostfs.stderr).toMatch(/--skip-bootkit, or add a hostfs target/);
+    expect(noHostfs.stderr).toMatch(/no hostfs target: add a hostfs target .*, or pass --skip-bootkit/);
     writeFileSync(join(dir, 'hostfs.yaml'), installYaml(w, 'hostfsonly'));
     const withHostfs = await publish(join(dir, 'hostfs.yaml'));
     expect(withHostfs.code).toBe(0);
-    expect(withHostfs.stderr).toMatch(/warning: no bootkit target added/);
+    expect(withHostfs.stderr).toMatch(/warning: no bootkit target added: keyset e2e has no bootkit yet \(run: mosb bootkit build --keyset e2e --kernel DIR\)/);
   });
 });
 

@@ -12,3 +12,4 @@ export { handOver, SWITCH_ROOT_FILE } from './boot/handover';
 export { bringup, INSTALLED } from './boot/bringup';
 export * from './initrd';
 export { realInitrdSys, type InitrdSys, type ToolResult } from './sys';
+export { buildBootkit, BOOTKIT_TAG, BOOTKIT_FILES, ESP_FILES, type BuildBootkitOptions, type BuiltBootkit } from './bootkit/build-bootkit';

@@ -22,3 +22,4 @@ export { readGpt, type GptEntry } from './disk/gpt';
 export { diskPartitions, partitionsByName, type DiskPartition } from './disk/find';
 export { inspectDisk, describeContents, type DiskInfo } from './disk/inspect';
 export { realDiskSys, type DiskSys } from './disk/sys';
+export { bootkitBuild, bootkitLayout } from './ops/bootkit';

@@ -17,6 +17,7 @@ import { deactivateCommand } from '../commands/deactivate';
 import { servicesCommand } from '../commands/services';
 import { superviseCommand } from '../commands/supervise';
 import { initrdBuildCommand } from '../commands/initrd-build';
+import { bootkitBuildCommand } from '../commands/bootkit-build';
 
 /**
  * The commands of each bin. Each command lives in `src/commands/<name>.ts` and is thin: parse,
@@ -26,4 +27,4 @@ export const MOSCTL_COMMANDS: CommandSpec[] = [installCommand, mountCommand, umo
   storeCopyCommand, storeLsCommand, storeInspectCommand, storeFsckCommand, storeGcCommand, serveCommand,
   bootCommand, activateCommand, deactivateCommand, servicesCommand, superviseCommand];
 
-export const MOSB_COMMANDS: CommandSpec[] = [publishCommand, initrdBuildCommand];
+export const MOSB_COMMANDS: CommandSpec[] = [publishCommand, initrdBuildCommand, bootkitBuildCommand];

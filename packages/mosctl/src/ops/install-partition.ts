@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ProgressEvent, RemoteAccessOptions } from '@mos/oci-store';
 import { systemForInstall, uidRangePolicy, type Target } from '@mos/manifest';
 import { findManifestCA, loadTrustAnchors, revocationPathFor } from '@mos/trust';
-import { fetchInstall, mountTarget, umountTarget, verifyFetched, type FetchedInstall } from '@mos/bringup';
+import { ESP_FILES, fetchInstall, mountTarget, umountTarget, verifyFetched, type FetchedInstall } from '@mos/bringup';
 import { MosctlError } from '../errors';
 import { writeEspFiles } from '../disk/esp';
 import type { DiskPartition } from '../disk/find';
@@ -63,8 +63,9 @@ export interface InstallPartitionResult extends Omit<InstallResult, 'root'> {
  * 4. config and store are mounted under a private temp root R (R/config, R/atomfs-store), the CA
  *    is copied to R/factory/secure/ (outside the partitions: the disk never holds the CA, the
  *    initrd brings its own) and `install` runs into R, pinned to the verified artifact's digest;
- * 5. a `bootkit` target's `bootkit/*` files are copied to the ESP's EFI/BOOT (with mtools; the
- *    ESP is not mounted); without one, a warning says the disk has no boot files;
+ * 5. a `bootkit` target's boot files (`ESP_FILES`: kernel, initramfs, later the signed UKI and
+ *    shim) are copied to the ESP's EFI/BOOT (with mtools; the ESP is not mounted); without one,
+ *    a warning says the disk has no boot files;
  * 6. everything is unmounted and R removed, also on failure. A failure after step 3 leaves the
  *    disk partitioned without `manifest.git`, and the error says so.
  *
@@ -218,11 +219,12 @@ async function installBootkit(root: string, target: Target, esp: string, sys: Di
       warn('the bootkit target has no bootkit/ directory: the ESP is empty');
       return [];
     }
+    // Only what the firmware and boot loader read: modules.squashfs stays in the image.
     const files = readdirSync(dir)
       .sort()
-      .filter((n) => statSync(join(dir, n)).isFile())
+      .filter((n) => ESP_FILES.includes(n) && statSync(join(dir, n)).isFile())
       .map((name) => ({ name, path: join(dir, name) }));
-    if (!files.length) warn('the bootkit target has no files in bootkit/: the ESP is empty');
+    if (!files.length) warn(`the bootkit target has none of ${ESP_FILES.join(', ')} in bootkit/: the ESP is empty`);
     return await writeEspFiles(esp, files, sys);
   } finally {
     await umountTarget(dest);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -16,10 +17,11 @@ import {
   type RegistryReference,
   type RemoteAccessOptions,
 } from '@mos/oci-store';
-import { installFromImport, loadImportManifest, serializeInstallManifest, type InstallManifest } from '@mos/manifest';
+import { installFromImport, loadImportManifest, serializeInstallManifest, type ImportTarget, type InstallManifest } from '@mos/manifest';
 import { projectInfo, signDetached } from '@mos/trust';
-import { ArtifactType, IMAGE_REPOSITORY } from '@mos/bringup';
+import { ArtifactType, BOOTKIT_TAG, IMAGE_REPOSITORY } from '@mos/bringup';
 import { MosctlError } from '../errors';
+import { bootkitLayout } from './bootkit';
 
 export interface PublishOptions extends RemoteAccessOptions {
   /** `keyset:project`: whose key signs. */
@@ -74,14 +76,15 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
   const names = new Set(imp.targets.map((t) => t.service_name));
   const notes = warnings.map((w) => `${w.path}: ${w.message}`);
   if (!opts.skipBootkit) {
-    // The original adds a demo hostfs and the keyset's bootkit; the bootkit does not exist yet.
+    // The original also adds a demo hostfs from its own registry; we have none to add.
     if (!names.has('hostfs')) {
-      throw new MosctlError(
-        'ERR_MOSCTL_NEEDS_BOOTKIT',
-        'the manifest has no hostfs target and adding one (with the bootkit) needs the bootkit, which is not available yet: pass --skip-bootkit, or add a hostfs target',
-      );
+      throw new MosctlError('ERR_MOSCTL_NEEDS_BOOTKIT', 'the manifest has no hostfs target: add a hostfs target (the image the machine boots), or pass --skip-bootkit');
     }
-    if (!names.has('bootkit')) notes.push('no bootkit target added: the bootkit is not available yet (pass --skip-bootkit to silence this)');
+    if (!names.has('bootkit')) {
+      const layout = bootkitLayout(keyset, opts.keysetsDir);
+      if (existsSync(join(layout, 'index.json'))) imp.targets.push(bootkitTarget(layout));
+      else notes.push(`no bootkit target added: keyset ${keyset} has no bootkit yet (run: mosb bootkit build --keyset ${keyset} --kernel DIR), or pass --skip-bootkit`);
+    }
   }
   const projectDir = (await projectInfo({ keyset, project, dir: opts.keysetsDir })).dir;
   const key = await readFile(join(projectDir, 'privkey.pem'));
@@ -140,4 +143,19 @@ async function pushArtifact(ref: RegistryReference, opts: RemoteAccessOptions, j
     await manifest({ ...base, artifactType: type, config: EMPTY_JSON, layers: [l], subject, annotations: created });
   }
   return artifact;
+}
+
+/** The bootkit target publish adds (mos-original §2.1): fs-only, from the keyset's bootkit layout. */
+function bootkitTarget(layout: string): ImportTarget {
+  return {
+    service_name: 'bootkit',
+    source: `oci:${layout}:${BOOTKIT_TAG}`,
+    version: '1.0.0',
+    service_type: 'fs-only',
+    network: { type: 'host', ipv4: '', ipv6: '', ports: [] },
+    nsgroup: '',
+    storage: [],
+    digest: '',
+    size: 0,
+  };
 }
