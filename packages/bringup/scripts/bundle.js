@@ -22,9 +22,10 @@ esbuild
     logLevel: 'warning',
     absWorkingDir: top,
     // Sibling packages from source, as the tests map them.
-    alias: Object.fromEntries(
-      ['trust', 'manifest', 'oci-store', 'atomfs'].map((p) => [`@mos/${p}`, path.join(top, 'packages', p, 'src', 'index.ts')]),
-    ),
+    alias: {
+      ...Object.fromEntries(['trust', 'manifest', 'oci-store', 'atomfs'].map((p) => [`@mos/${p}`, path.join(top, 'packages', p, 'src', 'index.ts')])),
+      '@mos/oci-store/server': path.join(top, 'packages', 'oci-store', 'src', 'server', 'index.ts'),
+    },
     banner: { js: '#!/usr/bin/env node' },
   })
   .catch(() => process.exit(1));

@@ -13,3 +13,5 @@ export { bringup, INSTALLED } from './boot/bringup';
 export * from './initrd';
 export { realInitrdSys, type InitrdSys, type ToolResult } from './sys';
 export { buildBootkit, BOOTKIT_TAG, BOOTKIT_FILES, ESP_FILES, type BuildBootkitOptions, type BuiltBootkit } from './bootkit/build-bootkit';
+export { importRemoteTarget } from './remote/import-remote-target';
+export { bootLive, LIVECD_TARGET } from './boot/boot-live';

@@ -24,7 +24,8 @@ export interface Handover {
   init: string;
   /** The mounts that must follow the new root (initramfs path → path under the new root). */
   moves: [from: string, to: string][];
-  state: VerifiedState;
+  /** The verified installed state (an installed boot; a livecd has none). */
+  state?: VerifiedState;
   hostfs: MountedMolecule;
 }
 

@@ -24,6 +24,8 @@ export interface BootSys {
   mount(m: { fstype: string; source: string; target: string; options: string }): Promise<void>;
   /** `mount --move from to`: the subtree under `from` goes along. */
   moveMount(from: string, to: string): Promise<void>;
+  /** Runs a tool (`ip`, `findfs`) and returns its stdout; throws on a non-zero exit. */
+  run(tool: string, args: string[]): Promise<string>;
   blockDevices(): Promise<BlockDevice[]>;
   mkdirp(path: string, mode?: number): Promise<void>;
   writeFile(path: string, data: string, mode?: number): Promise<void>;
@@ -35,15 +37,17 @@ export interface BootSys {
   now(): number;
 }
 
-function run(tool: string, args: string[]): Promise<void> {
+function run(tool: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
     child.on('error', (e) => reject(new BringupError('ERR_BRINGUP_MOUNT_FAILED', `${tool}: ${e.message}`, { cause: e, details: { tool, args } })));
     child.on('close', (code) =>
       code === 0
-        ? resolve()
+        ? resolve(out)
         : reject(new BringupError('ERR_BRINGUP_MOUNT_FAILED', `${tool} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`, { details: { tool, args, exitCode: code } })),
     );
   });
@@ -57,8 +61,13 @@ function parseUevent(name: string, text: string): BlockDevice {
 
 /** The real machine (the initramfs, or a host when tests drive the flow for real). */
 export const realBootSys: BootSys = {
-  mount: ({ fstype, source, target, options }) => run('mount', ['-t', fstype, '-o', options, source, target]),
-  moveMount: (from, to) => run('mount', ['--move', from, to]),
+  mount: async ({ fstype, source, target, options }) => {
+    await run('mount', ['-t', fstype, '-o', options, source, target]);
+  },
+  moveMount: async (from, to) => {
+    await run('mount', ['--move', from, to]);
+  },
+  run,
   async blockDevices() {
     const names = await readdir('/sys/class/block').catch(() => [] as string[]);
     const out: BlockDevice[] = [];

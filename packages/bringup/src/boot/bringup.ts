@@ -1,5 +1,5 @@
-import { BringupError } from '../errors';
 import { bootInstalled, DEFAULT_BOOT_PATHS, type Handover, type StateSelector } from './boot-installed';
+import { bootLive } from './boot-live';
 import type { BootSys } from './boot-sys';
 import { parseCmdline, type BootCmdline } from './cmdline';
 import { handOver } from './handover';
@@ -9,7 +9,8 @@ export const INSTALLED = 'mosboot';
 
 /**
  * The whole initrd job, from the kernel command line to a root ready for switch_root: parse
- * `root=soci:`, set up and verify the root, hand it over. Throws on anything that did not
+ * `root=soci:`, set up and verify the root (`name=mosboot`: the installed disk; any other
+ * name: a livecd from boot media or a registry), hand it over. Throws on anything that did not
  * verify; the caller (the bundle's main) prints the error and exits non-zero, and `/init`
  * then refuses to boot.
  *
@@ -21,12 +22,10 @@ export async function bringup(opts: { cmdline: string; sys: BootSys; log: (s: st
   const cmd: BootCmdline = parseCmdline(opts.cmdline);
   const debug = cmd.debug ? opts.log : () => undefined;
   debug(`root=soci: ${JSON.stringify(cmd.root)}`);
-  if (cmd.root.name !== INSTALLED) {
-    throw new BringupError('ERR_BRINGUP_CMDLINE', `booting image ${cmd.root.name} from boot media (livecd) is not supported by this initrd yet; use root=soci:name=mosboot`, {
-      details: { root: cmd.root },
-    });
-  }
-  const h = await bootInstalled({ sys: opts.sys, cmdline: cmd, log: opts.log, selector: opts.selector, now: opts.now });
+  const h =
+    cmd.root.name === INSTALLED
+      ? await bootInstalled({ sys: opts.sys, cmdline: cmd, log: opts.log, selector: opts.selector, now: opts.now })
+      : await bootLive({ sys: opts.sys, cmdline: cmd, log: opts.log, now: opts.now });
   await handOver(opts.sys, h, { ca: DEFAULT_BOOT_PATHS.ca, log: opts.log });
   return h;
 }

@@ -56,6 +56,9 @@ mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
 mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mkdir -p /sysroot
+# Seconds since the kernel started, for the boot timeline.
+up() { { read -r u _ < /proc/uptime; } 2>/dev/null; echo "\${u:-?}"; }
+echo "mos-init: started (uptime $(up) s)"
 
 # Modules in dependency order. A failure is reported and skipped: a missing driver shows up
 # later as a clear bringup error instead of a silent hang here.
@@ -64,7 +67,7 @@ while read -r m; do
   [ -n "$m" ] || continue
   insmod "/lib/modules/$KVER/$m" || echo "mos-init: insmod $m failed"
 done < ${INITRD_PATHS.modules}
-echo "mos-init: modules loaded"
+echo "mos-init: modules loaded (uptime $(up) s)"
 
 NO_COLOR=1 FORCE_COLOR=0 ${node} ${bundle}
 rc=$?

@@ -13,6 +13,10 @@ class FakeBootSys implements BootSys {
   async moveMount(from: string, to: string) {
     this.calls.push(`move ${from} ${to}`);
   }
+  async run(tool: string, args: string[]) {
+    this.calls.push(`run ${tool} ${args.join(' ')}`);
+    return '';
+  }
   async blockDevices() {
     return this.devices;
   }

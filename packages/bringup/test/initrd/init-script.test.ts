@@ -69,10 +69,11 @@ describe('initScript', () => {
       'mount -t sysfs -o nosuid,nodev,noexec sysfs /sys',
       'mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev',
       'mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run',
+      'mos-init: started (uptime ? s)',
       'mos-init: insmod kernel/a.ko failed',
       'mos-init: insmod kernel/bad.ko failed',
       'mos-init: insmod kernel/c.ko failed',
-      'mos-init: modules loaded',
+      'mos-init: modules loaded (uptime ? s)',
       'node /usr/lib/mos/bringup.js NO_COLOR=1 FORCE_COLOR=0',
       'switch_root /sysroot /sbin/init',
     ]);

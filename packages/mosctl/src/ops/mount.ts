@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RemoteAccessOptions } from '@mos/oci-store';
 import { loadVerifiedState, lockState, statePaths, storeTargetCheck, type Target } from '@mos/manifest';
-import { findManifestCA, loadTrustAnchors } from '@mos/trust';
-import { BringupError, fetchInstall, importTargets, mountTarget, umountTarget, verifyFetched } from '@mos/bringup';
+import { findManifestCA } from '@mos/trust';
+import { BringupError, importRemoteTarget, mountTarget, umountTarget } from '@mos/bringup';
 import { MosctlError } from '../errors';
 
 export interface MountOptions extends RemoteAccessOptions {
@@ -52,13 +52,7 @@ export async function mount(opts: MountOptions): Promise<MountResult> {
     if (existsSync(statePaths(root).manifestGit)) {
       throw new BringupError('ERR_BRINGUP_INSTALLED', `${root} is installed: mounting a remote manifest there is refused; mount its installed targets without a URL`);
     }
-    const fetched = await fetchInstall(opts.url, opts);
-    const verified = verifyFetched(fetched, loadTrustAnchors({ caPath: findManifestCA({ root, explicit: opts.manifestCa }) }), opts.now);
-    const t = verified.manifest.targets.find((x) => x.service_name === name);
-    if (!t) throw new BringupError('ERR_BRINGUP_TARGET_NOT_FOUND', `${opts.url} has no target "${name}" (it has ${verified.manifest.targets.map((x) => x.service_name).join(', ')})`);
-    await importTargets({ root, from: fetched.reference, targets: [t], registry: opts });
-    await (await storeTargetCheck(root))({ name, install: verified.sha256, target: t });
-    target = t;
+    target = await importRemoteTarget({ root, url: opts.url, name, caPath: findManifestCA({ root, explicit: opts.manifestCa }), registry: opts, now: opts.now });
   }
   const dest = opts.dest ?? join(root, 'mnt', 'mos', name);
   await mountTarget({ root, target, dest, readonly: opts.readonly });
