@@ -13,14 +13,18 @@ export const EXIT = {
 } as const;
 
 /**
- * `mosctl install --partition` refusals: a wrong disk argument is a usage mistake (never 3,
- * "verification failed"); a disk in use is busy; a disk with content is "exists" (pass --wipe).
+ * Codes whose class the patterns below would get wrong. `install --partition`: a wrong disk
+ * argument is a usage mistake (never 3, "verification failed"); a disk in use is busy; a disk
+ * with content is "exists" (pass --wipe). `initrd build`/`bootkit build`: a bad option or an
+ * ambiguous kernel version is a usage mistake.
  */
-const DISK_EXITS: Record<string, number> = {
+const EXPLICIT_EXITS: Record<string, number> = {
   ERR_MOSCTL_NOT_A_DISK: EXIT.usage,
   ERR_MOSCTL_DISK_TOO_SMALL: EXIT.usage,
   ERR_MOSCTL_DISK_IN_USE: EXIT.busy,
   ERR_MOSCTL_DISK_NOT_EMPTY: EXIT.exists,
+  ERR_BRINGUP_BAD_OPTION: EXIT.usage,
+  ERR_BRINGUP_KVER_AMBIGUOUS: EXIT.usage,
 };
 
 /**
@@ -36,7 +40,7 @@ export function exitCodeOf(e: unknown): number {
   if ((e as { code?: unknown })?.code === 'ERR_MOSCTL_DISK_INSTALL_FAILED' && (e as Error).cause) return exitCodeOf((e as Error).cause);
   const code = (e as { code?: unknown })?.code;
   if (typeof code !== 'string') return EXIT.error;
-  if (code in DISK_EXITS) return DISK_EXITS[code];
+  if (code in EXPLICIT_EXITS) return EXPLICIT_EXITS[code];
   if (code.startsWith('ERR_TRUST_')) return trustExitCodeOf(e);
   if (/_(NOT_FOUND|UNKNOWN_TAG|NO_STATE)$/.test(code) || code === 'ENOENT') return EXIT.notFound;
   if (/_(EXISTS|ALREADY_INSTALLED)$/.test(code) || code === 'EEXIST') return EXIT.exists;

@@ -1,6 +1,7 @@
 import type { OptionSpec, RunContext } from '@mos/trust/cli';
 import { UsageError } from '@mos/trust/cli';
 import type { ProgressEvent, RemoteAccessOptions } from '@mos/oci-store';
+import { INITRD_COMPRESSIONS, type InitrdCompression } from '@mos/bringup';
 
 /** `--rfs R`, `--root R`, `-r R`: the root a command works on (the original's three spellings). */
 export const rootOptions: Record<string, OptionSpec> = {
@@ -60,4 +61,18 @@ export function progressSink(values: RunContext['values']): ((e: ProgressEvent &
     process.stderr.write(`\r${(e.target ?? '').padEnd(12)} ${e.digest.slice(7, 19)} [${bar}] ${String(pct).padStart(3)}% ${e.phase === 'skipped' ? '(present)' : ''}`);
     if (e.phase === 'done' || e.phase === 'skipped') process.stderr.write('\n');
   };
+}
+
+/** The kernel tree flags of `mosb initrd build` and `mosb bootkit build`. */
+export const kernelOptions: Record<string, OptionSpec> = {
+  kernel: { type: 'string', arg: 'DIR', help: 'kernel tree: an unpacked linux-image .deb (dpkg -x) or /' },
+  kver: { type: 'string', arg: 'KVER', help: 'kernel version (default: the only one under DIR/lib/modules)' },
+  compress: { type: 'string', arg: 'KIND', help: `initramfs compression: ${INITRD_COMPRESSIONS.join(', ')} (default zstd)` },
+};
+
+/** `--compress`, checked: a kind the kernel unpacks, else a usage error. */
+export function compressOf(values: RunContext['values']): InitrdCompression | undefined {
+  const c = values.compress as string | undefined;
+  if (c !== undefined && !(INITRD_COMPRESSIONS as readonly string[]).includes(c)) throw new UsageError(`--compress must be one of ${INITRD_COMPRESSIONS.join(', ')}, not "${c}"`);
+  return c as InitrdCompression | undefined;
 }

@@ -1,7 +1,7 @@
 import type { CommandSpec } from '@mos/trust/cli';
-import { required, UsageError } from '@mos/trust/cli';
-import { buildInitramfs, DEFAULT_INITRD_MODULES, INITRD_COMPRESSIONS, type InitrdCompression } from '@mos/bringup';
-import { jsonOption } from '../cli/options';
+import { required } from '@mos/trust/cli';
+import { buildInitramfs, DEFAULT_INITRD_MODULES } from '@mos/bringup';
+import { compressOf, jsonOption, kernelOptions } from '../cli/options';
 
 const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
 
@@ -12,25 +12,21 @@ export const initrdBuildCommand: CommandSpec = {
   positionals: [0, 0],
   options: {
     ca: { type: 'string', arg: 'F', help: 'manifest CA (PEM) to ship as /manifestCA.pem: the only CA the boot trusts' },
-    kernel: { type: 'string', arg: 'DIR', help: 'kernel tree: an unpacked linux-image .deb (dpkg -x) or /' },
-    kver: { type: 'string', arg: 'KVER', help: 'kernel version (default: the only one under DIR/lib/modules)' },
+    ...kernelOptions,
     out: { type: 'string', arg: 'FILE', help: 'output file (default ./initrd.img); replaced atomically' },
-    compress: { type: 'string', arg: 'KIND', help: `${INITRD_COMPRESSIONS.join(', ')} (default zstd)` },
     bundle: { type: 'string', arg: 'FILE', help: 'bringup bundle (default: dist/bringup.js of @mos/bringup)' },
     modules: { type: 'string', arg: 'a,b,c', help: `modules to load instead of the default list (${DEFAULT_INITRD_MODULES.length} modules); dependencies are added` },
     'extra-modules': { type: 'string', arg: 'a,b,c', help: 'modules to load in addition to the list' },
     ...jsonOption,
   },
   async run({ values, out }) {
-    const compress = values.compress as string | undefined;
-    if (compress !== undefined && !(INITRD_COMPRESSIONS as readonly string[]).includes(compress))
-      throw new UsageError(`--compress must be one of ${INITRD_COMPRESSIONS.join(', ')}, not "${compress}"`);
+    const compress = compressOf(values);
     const r = await buildInitramfs({
       ca: required(values, 'ca'),
       kernelDir: required(values, 'kernel'),
       kver: values.kver as string | undefined,
       out: (values.out as string | undefined) ?? 'initrd.img',
-      compress: compress as InitrdCompression | undefined,
+      compress,
       bundle: values.bundle as string | undefined,
       modules: list(values.modules),
       extraModules: list(values['extra-modules']),
