@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { bootQemu, busyboxTree, debianKernel, runOk, type BootResult, type Kernel } from '@mos/test-utils';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bootQemu, busyboxTree, copyWithLibs, debianKernel, runOk, type BootResult, type Kernel } from '@mos/test-utils';
 import { installYaml, makeWorld, stopWorld, type World } from './world';
 
 /**
@@ -33,19 +33,7 @@ echo "MARK:hostfs-done uptime=$(cut -d' ' -f1 /proc/uptime)"
 poweroff -f
 `;
 
-/** Copies a dynamically linked binary and the libraries `ldd` names into `tree`, at the same paths. */
-export function copyWithLibs(bin: string, tree: string): void {
-  const files = [bin];
-  for (const line of execFileSync('ldd', [bin], { encoding: 'utf8' }).split('\n')) {
-    const m = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
-    if (m) files.push(m[1]);
-  }
-  for (const f of files) {
-    mkdirSync(dirname(join(tree, f)), { recursive: true });
-    copyFileSync(execFileSync('realpath', [f], { encoding: 'utf8' }).trim(), join(tree, f));
-    chmodSync(join(tree, f), 0o755);
-  }
-}
+export { copyWithLibs };
 
 /** Makes a hostfs's layer dirs (base first) under `base`, which the world removes; may add images to `w.zothub`. */
 export type HostfsLayers = (w: World, base: string) => string[] | Promise<string[]>;

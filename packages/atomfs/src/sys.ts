@@ -25,7 +25,7 @@ export interface Sys {
   mountinfo(): Promise<string>;
   /** euid 0 in the initial user namespace (uid_map `0 0 4294967295`): kernel mounts allowed. */
   isHostRoot(): boolean;
-  /** Whether a device or path exists (`/dev/mapper/control`, `/dev/fuse`). */
+  /** Whether a device or path exists (`/sys/class/misc/device-mapper`, `/dev/fuse`). */
   exists(path: string): boolean;
 }
 

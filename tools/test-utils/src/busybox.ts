@@ -20,3 +20,20 @@ export function busyboxTree(dir: string, files: Record<string, string> = {}): st
   }
   return dir;
 }
+
+/**
+ * Copies a dynamically linked binary and the libraries `ldd` names into `tree`, each at its own
+ * absolute path (symlinks resolved), so the binary runs in that tree as a root.
+ */
+export function copyWithLibs(bin: string, tree: string): void {
+  const files = [bin];
+  for (const line of execFileSync('ldd', [bin], { encoding: 'utf8' }).split('\n')) {
+    const m = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
+    if (m) files.push(m[1]);
+  }
+  for (const f of files) {
+    mkdirSync(dirname(join(tree, f)), { recursive: true });
+    execFileSync('cp', ['-L', f, join(tree, f)]);
+    chmodSync(join(tree, f), 0o755);
+  }
+}

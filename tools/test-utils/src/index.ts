@@ -1,6 +1,6 @@
 export { startDockerRegistry, type DockerRegistry, type RegistryConfig } from './docker-registry';
 export { tempDirs } from './temp';
-export { busyboxTree } from './busybox';
+export { busyboxTree, copyWithLibs } from './busybox';
 export { runBin, runOk, TOP, type CliResult } from './cli';
 export { treeSnapshot } from './snapshot';
 export { cleanupMounts, loopsUnder, mountsUnder } from './mounts';

@@ -3,6 +3,7 @@
 // how backends are chosen.
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { chooseBackend, formatVerity, mountMolecule, umountMolecule, verifyMounted, verityTable, type LayerSpec } from '@mos/atomfs';
 import { FakeSys } from '../helpers/fake-sys';
 import { fakeSquashfs } from '../helpers/fixtures';
@@ -20,7 +21,7 @@ describe('dm-verity backend (fake sys)', () => {
 
   function dmSys(status = 'V'): FakeSys {
     const sys = new FakeSys();
-    sys.devices.add('/dev/mapper/control');
+    sys.devices.add('/sys/class/misc/device-mapper');
     sys.on('losetup', (args) => (args[0] === '-f' ? { stdout: '/dev/loop7\n' } : undefined));
     sys.on('dmsetup', (args) => {
       if (args[0] === 'create') sys.devices.add(`/dev/mapper/${args[1]}`);
@@ -60,7 +61,16 @@ describe('dm-verity backend (fake sys)', () => {
   });
 
   it('builds the table veritysetup would: geometry and salt from the superblock, tree after it', async () => {
-    const dump = execFileSync('veritysetup', ['dump', `--hash-offset=12288`, layer.path], { encoding: 'utf8' });
+    // libdevmapper (under veritysetup) creates /dev/mapper/control even without a kernel driver: undo that.
+    const hadControl = existsSync('/dev/mapper/control');
+    const hadDir = existsSync('/dev/mapper');
+    let dump: string;
+    try {
+      dump = execFileSync('veritysetup', ['dump', `--hash-offset=12288`, layer.path], { encoding: 'utf8' });
+    } finally {
+      if (!hadControl) rmSync('/dev/mapper/control', { force: true });
+      if (!hadDir) rmSync('/dev/mapper', { recursive: true, force: true });
+    }
     const salt = /Salt:\s*([0-9a-f]+)/.exec(dump)![1];
     expect(await tableOf('/dev/loop9')).toBe(`0 24 verity 1 /dev/loop9 /dev/loop9 4096 4096 3 4 sha256 ${layer.rootHash!.toLowerCase()} ${salt}`);
     const restart = await verityTable({ file: layer.path, device: '/dev/loop9', hashOffset: 12288, rootHash: layer.rootHash!, onCorruption: 'restart' });
@@ -116,17 +126,17 @@ describe('chooseBackend', () => {
     return { sys };
   };
   it.each([
-    [true, ['/dev/mapper/control', '/dev/fuse'], true, 'dm-verity'],
+    [true, ['/sys/class/misc/device-mapper', '/dev/fuse'], true, 'dm-verity'],
     [true, ['/dev/fuse'], true, 'verified-loop'],
-    [false, ['/dev/mapper/control', '/dev/fuse'], true, 'squashfuse'],
+    [false, ['/sys/class/misc/device-mapper', '/dev/fuse'], true, 'squashfuse'],
     [false, [], true, 'extract'],
-    [true, ['/dev/mapper/control'], false, 'verified-loop'],
+    [true, ['/sys/class/misc/device-mapper'], false, 'verified-loop'],
   ])('host root %s, devices %j, root hash %s → %s', (hostRoot, devices, hasHash, name) => {
     expect(chooseBackend(ctx(hostRoot, devices), undefined, hasHash).name).toBe(name);
   });
   it('honours an explicit choice and refuses an unusable one', () => {
     expect(chooseBackend(ctx(true, []), 'extract', true).name).toBe('extract');
     expect(() => chooseBackend(ctx(true, []), 'dm-verity', true)).toThrow(expect.objectContaining({ code: 'ERR_ATOMFS_BACKEND_UNAVAILABLE' }));
-    expect(() => chooseBackend(ctx(false, ['/dev/mapper/control']), 'verified-loop', true)).toThrow(expect.objectContaining({ code: 'ERR_ATOMFS_BACKEND_UNAVAILABLE' }));
+    expect(() => chooseBackend(ctx(false, ['/sys/class/misc/device-mapper']), 'verified-loop', true)).toThrow(expect.objectContaining({ code: 'ERR_ATOMFS_BACKEND_UNAVAILABLE' }));
   });
 });

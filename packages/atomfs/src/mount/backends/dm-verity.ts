@@ -6,6 +6,9 @@ import type { Backend } from './backend';
 
 const STATUS = 'enforced by dm-verity on every read';
 
+/** Present when the kernel has device-mapper (built in, or dm-mod loaded). */
+export const DM_MISC = '/sys/class/misc/device-mapper';
+
 /** `/dev/mapper/<id>-verity`, as atomfs names it. */
 export const dmName = (id: string) => `${id}-verity`;
 
@@ -26,7 +29,9 @@ export const dmVerityBackend: Backend = {
   name: 'dm-verity',
   unavailable(ctx) {
     if (!ctx.sys.isHostRoot()) return 'dm-verity needs root in the initial user namespace';
-    if (!ctx.sys.exists('/dev/mapper/control')) return 'no device-mapper (/dev/mapper/control is missing)';
+    // The kernel's registration, not /dev/mapper/control: libdevmapper creates that node even
+    // where the kernel has no device-mapper (a `veritysetup dump` does), so it proves nothing.
+    if (!ctx.sys.exists(DM_MISC)) return `no device-mapper in this kernel (${DM_MISC} is missing)`;
     return null;
   },
   async mount(ctx, req) {
