@@ -1,44 +1,7 @@
 // The boot flow's decisions over a fake BootSys (no root, no disks): which partitions, how
 // long it waits, what it moves, and that a missing init stops the handover before any move.
-import { findPartitions, handOver, waitForPartitions, type BlockDevice, type BootSys, type Handover } from '@mos/bringup';
-
-class FakeBootSys implements BootSys {
-  calls: string[] = [];
-  devices: BlockDevice[] = [];
-  files = new Set<string>();
-  clock = 0;
-  async mount(m: { fstype: string; source: string; target: string; options: string }) {
-    this.calls.push(`mount ${m.fstype} ${m.source} ${m.target} ${m.options}`);
-  }
-  async moveMount(from: string, to: string) {
-    this.calls.push(`move ${from} ${to}`);
-  }
-  async run(tool: string, args: string[]) {
-    this.calls.push(`run ${tool} ${args.join(' ')}`);
-    return '';
-  }
-  async blockDevices() {
-    return this.devices;
-  }
-  async mkdirp(p: string) {
-    this.files.add(p);
-  }
-  async writeFile(p: string, data: string) {
-    this.calls.push(`write ${p} ${data.trim()}`);
-  }
-  async copyFile(from: string, to: string) {
-    this.calls.push(`copy ${from} ${to}`);
-  }
-  exists(p: string) {
-    return this.files.has(p);
-  }
-  async sleep(ms: number) {
-    this.clock += ms;
-  }
-  now() {
-    return this.clock;
-  }
-}
+import { findPartitions, handOver, waitForPartitions, type BlockDevice, type Handover } from '@mos/bringup';
+import { FakeBootSys } from '../helpers/fake-boot-sys';
 
 const dev = (name: string, partname?: string): BlockDevice => ({ name, path: `/dev/${name}`, ...(partname ? { partname } : {}) });
 
