@@ -19,6 +19,8 @@ export interface BootFsOptions {
   fresh?: boolean;
   /** Record hostfs under this path, the one it has after switch_root (the initrd passes `/`). */
   recordAs?: string;
+  /** Boot this commit of manifest.git instead of the head (the boot-count fallback). Default: the head. */
+  commit?: string;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface BootFsOptions {
  */
 export async function createBootFs(opts: BootFsOptions = {}): Promise<{ state: VerifiedState; mounted: MountedMolecule }> {
   const root = opts.root ?? '/';
-  const state = await loadVerifiedState({ root, ca: opts.ca, checkTarget: await storeTargetCheck(root), now: opts.now });
+  const state = await loadVerifiedState({ root, ca: opts.ca, checkTarget: await storeTargetCheck(root), now: opts.now, commit: opts.commit });
   const hostfs = state.targets.find((t) => t.name === 'hostfs');
   if (!hostfs) throw new BringupError('ERR_BRINGUP_TARGET_NOT_FOUND', `the installed system of ${root} has no hostfs target to boot`);
   let mounted: MountedMolecule;

@@ -31,11 +31,13 @@ export interface Handover {
 
 /**
  * Boot-count seam: which committed state to boot. The update lifecycle counts boot attempts
- * here and falls back to the previous state; the default boots what is committed.
+ * here (on scratch, which is mounted read-write by then) and falls back to the previous state;
+ * without a selector the head of manifest.git boots. Whatever it picks is verified in full like
+ * the head would be: the selector chooses among signed states, it cannot vouch for one.
  */
 export interface StateSelector {
-  /** Called before the state is verified; may log. */
-  select(ctx: { base: string; log: (s: string) => void }): Promise<void>;
+  /** A full commit id of manifest.git to boot, or undefined for the head. May log. */
+  select(ctx: { base: string; log: (s: string) => void }): Promise<string | undefined>;
 }
 
 const EXT4_RO = 'ro,nodev,nosuid,noexec';
@@ -77,8 +79,9 @@ export async function bootInstalled(opts: {
     await sys.mount({ fstype, source, target, options });
     log(`mounted ${source} at ${target} (${options.startsWith('ro') ? 'read-only' : 'read-write'})`);
   }
-  await opts.selector?.select({ base: p.base, log });
-  const { state, mounted } = await createBootFs({ root: p.base, dest: p.newRoot, ca: p.ca, backend: 'dm-verity', fresh: true, recordAs: '/', now: opts.now });
+  const commit = await opts.selector?.select({ base: p.base, log });
+  if (commit) log(`booting state ${commit.slice(0, 12)} (chosen by the boot counter), not the head`);
+  const { state, mounted } = await createBootFs({ root: p.base, dest: p.newRoot, ca: p.ca, backend: 'dm-verity', fresh: true, recordAs: '/', now: opts.now, commit });
   const hostfs = state.targets.find((t) => t.name === 'hostfs')!;
   log(`verified state ${state.commit.slice(0, 12)} of product ${state.product} against ${p.ca}`);
   for (const l of mounted.layerRecords) log(`layer ${l.id.slice(0, 12)}: ${l.device} (${l.status})`);

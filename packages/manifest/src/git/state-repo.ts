@@ -104,12 +104,13 @@ export async function commitState(opts: { configDir: string; state: StateSnapsho
  * cloned before reading). Every referenced triple must exist and `SHA.json` must hash to SHA.
  * Signatures are not checked here: see `loadVerifiedState`.
  */
-export async function readCommittedState(opts: { configDir: string }): Promise<CommittedState> {
+export async function readCommittedState(opts: { configDir: string; commit?: string }): Promise<CommittedState> {
   const dir = join(opts.configDir, 'manifest.git');
   if (!existsSync(dir)) throw new NoStateError(`no ${dir}: nothing is installed on this root`);
   const r = repo(dir);
-  const commit = await headOf(dir);
+  const commit = opts.commit ?? (await headOf(dir));
   if (!commit) throw new StateCorruptError(`${dir} has no commit on master`);
+  if (!/^[0-9a-f]{40}$/.test(commit)) throw new StateCorruptError(`${JSON.stringify(commit)} is not a full commit id of ${dir}`);
   const { tree } = await git.readTree({ ...r, oid: commit });
   const oids = new Map(tree.filter((e) => e.type === 'blob').map((e) => [e.path, e.oid]));
   const blob = async (path: string): Promise<Buffer> => {

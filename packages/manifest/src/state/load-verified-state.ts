@@ -40,9 +40,9 @@ export type TargetCheck = (t: VerifiedTarget) => void | Promise<void>;
  * import { loadVerifiedState } from '@mos/manifest';
  * const state = await loadVerifiedState({ root: '/tmp/root', checkTarget: (t) => store.check(t.target) });
  */
-export async function loadVerifiedState(opts: { root: string; ca?: string; checkTarget?: TargetCheck; now?: Date }): Promise<VerifiedState> {
+export async function loadVerifiedState(opts: { root: string; ca?: string; checkTarget?: TargetCheck; now?: Date; commit?: string }): Promise<VerifiedState> {
   const { configDir } = statePaths(opts.root);
-  const committed = await readCommittedState({ configDir });
+  const committed = await readCommittedState({ configDir, commit: opts.commit });
   const caPath = findManifestCA({ root: opts.root, explicit: opts.ca });
   const anchors = loadTrustAnchors({ caPath });
   const installs = new Map<string, VerifiedInstall>();

@@ -6,6 +6,7 @@ import {
   commitState,
   HOST_POLICY,
   initState,
+  StateCorruptError,
   loadInstallManifest,
   NoStateError,
   readCommittedState,
@@ -115,6 +116,17 @@ describe('manifest.git', () => {
       [oid, 'System upgrade'],
       [old, 'Initial commit'],
     ]);
+  });
+
+  test('a named commit reads that state (the boot-count fallback), not the head; a bad id is refused', async () => {
+    const first = signInstall(install({ product: keys.product }), keys);
+    const old = await initState({ configDir: configDir(), state: snapshot(first) });
+    const second = signInstall(install({ product: keys.product, targets: [target({ digest: DIGEST_B, version: '2.0' })] }), keys);
+    await commitState({ configDir: configDir(), state: snapshot(second), message: 'System upgrade' });
+    const before = await readCommittedState({ configDir: configDir(), commit: old });
+    expect(before.commit).toBe(old);
+    expect([...before.installs.keys()]).toEqual([first.sha256]);
+    await expect(readCommittedState({ configDir: configDir(), commit: 'HEAD~1' })).rejects.toBeInstanceOf(StateCorruptError);
   });
 
   test('no manifest.git: reads and commits say nothing is installed', async () => {
