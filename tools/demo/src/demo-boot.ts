@@ -26,14 +26,20 @@ poweroff -f
 /** Runs `fn` with the image on a loop device (partitions added by partx), then detaches it. */
 function withLoop<T>(image: string, fn: (dev: string) => T): T {
   const dev = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
-  try {
+  // Partitions partx adds outlive a detach: drop any left on this device, and ours after.
+  const partx = (flag: string) => {
     try {
-      execFileSync('partx', ['-u', dev], { stdio: 'ignore' });
+      execFileSync('partx', [flag, dev], { stdio: 'ignore' });
     } catch {
-      // a blank disk: no partition table yet
+      // none to drop, or a blank disk without a table
     }
+  };
+  try {
+    partx('-d');
+    partx('-u');
     return fn(dev);
   } finally {
+    partx('-d');
     execFileSync('losetup', ['-d', dev]);
   }
 }
