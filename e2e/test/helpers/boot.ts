@@ -99,7 +99,18 @@ export function bootFilesOf(b: BootWorld, image: string): { kernel: string; init
  */
 export async function withLoop<T>(image: string, fn: (dev: string) => Promise<T>): Promise<T> {
   const dev = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
+  // Partitions added by partx outlive the detach (no partscan flag), so a loop device can come
+  // with another user's stale ones (install then refuses a "not empty" disk): drop them first,
+  // and ours after.
+  const dropPartitions = () => {
+    try {
+      execFileSync('partx', ['-d', dev], { stdio: 'ignore' });
+    } catch {
+      // none to remove
+    }
+  };
   try {
+    dropPartitions();
     try {
       execFileSync('partx', ['-u', dev], { stdio: 'ignore' });
     } catch {
@@ -107,13 +118,7 @@ export async function withLoop<T>(image: string, fn: (dev: string) => Promise<T>
     }
     return await fn(dev);
   } finally {
-    // Partitions added by partx outlive the detach (no partscan flag): without this the next
-    // attach of this loop device sees stale partitions (install then refuses a "not empty" disk).
-    try {
-      execFileSync('partx', ['-d', dev], { stdio: 'ignore' });
-    } catch {
-      // none to remove
-    }
+    dropPartitions();
     execFileSync('losetup', ['-d', dev]);
   }
 }
