@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupMounts, runBin, runOk, TOP } from '@mos/test-utils';
 import { installYaml, makeRoot, makeWorld, publishYaml, stopWorld, type World } from './helpers/world';
@@ -65,6 +65,32 @@ test('a held lock is reported with the holder\'s pid and command', async () => {
   expect(r.stderr).toMatch(new RegExp(`locked by pid ${holder.pid} \\(\\S*python3 -c import fcntl`));
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
   expect(existsSync(join(root, 'config', 'manifest.git'))).toBe(false);
+});
+
+// Every state a kill can leave while the store's layout is being created (oci-layout comes last):
+// the retry must treat each as a new store, not refuse it as "not an OCI image layout".
+test.each([
+  ['only the directory', []],
+  ['blobs/ made', ['blobs/sha256/']],
+  ['blobs/ and index.json', ['blobs/sha256/', 'index.json']],
+  ['and the oci-layout temp file', ['blobs/sha256/', 'index.json', '.oci-layout-0123abcd']],
+])('a store left half-created (%s) is made whole by the retry', async (_what, parts) => {
+  const root = makeRoot(w);
+  const store = join(root, 'atomfs-store', 'mos');
+  mkdirSync(store, { recursive: true });
+  for (const p of parts as string[]) {
+    if (p.endsWith('/')) mkdirSync(join(store, p), { recursive: true });
+    else writeFileSync(join(store, p), p === 'index.json' ? '{"schemaVersion":2,"manifests":[]}' : '{"imageLayoutVersion":"1.0.0"}');
+  }
+  try {
+    const r = await runBin('mosctl', ['install', '--rfs', root, url], { env: w.env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(existsSync(join(store, 'oci-layout'))).toBe(true);
+    expect(await verifies(root)).toBe(true);
+  } finally {
+    expect(cleanupMounts(root)).toEqual([]);
+  }
 });
 
 test('kill -9 at random moments, then a retry: the full system, never a half one that verifies', async () => {

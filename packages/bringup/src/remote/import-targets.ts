@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { copy, LayoutStore, openRemote, resolveImage, type ProgressEvent, type RegistryReference, type RemoteAccessOptions } from '@mos/oci-store';
 import { storeDir, type Target } from '@mos/manifest';
 import { BringupError } from '../errors';
@@ -15,7 +16,8 @@ export const IMAGE_REPOSITORY = 'mos';
  * First every missing image is looked up (HEAD by digest) and its size compared with the pin,
  * so an absent image or a wrong size fails before anything is written. Then each is copied,
  * every blob verified on the way in; a copy is one store batch, so a blob with wrong bytes
- * leaves nothing visible. If this call created the store and fails, it removes it again.
+ * leaves nothing visible. If this call created the store (or found one
+ * a killed import left without `oci-layout`) and fails, it removes it again.
  */
 export async function importTargets(opts: {
   root: string;
@@ -25,7 +27,9 @@ export async function importTargets(opts: {
   onProgress?: (e: ProgressEvent & { target: string }) => void;
 }): Promise<void> {
   const dir = storeDir(opts.root);
-  const created = !existsSync(dir);
+  // `oci-layout` is written last when a layout is created, so a directory without it is one a
+  // killed import began (or debris): nothing in it counts, and it is (re)made like a new one.
+  const created = !existsSync(join(dir, 'oci-layout'));
   const fail = (t: Target, why: string, cause?: unknown) =>
     new BringupError('ERR_BRINGUP_IMAGE_VERIFY_FAILED', `target "${t.service_name}": cannot import image ${t.digest} from ${opts.from.registry}/${IMAGE_REPOSITORY}: ${why}`, {
       cause,

@@ -38,6 +38,9 @@ export async function stageBlob(
   const source = content instanceof Uint8Array ? Readable.from([Buffer.from(content)]) : content;
   let count = 0;
   try {
+    // Layouts made by other tools (umoci, skopeo), or by a create a kill cut short, have no
+    // staging directory yet.
+    await fsp.mkdir(uploadsDir, { recursive: true });
     const fh = await fsp.open(tmp, 'wx', 0o644);
     // Chunks are gathered into ~1 MiB writev calls with one write in flight, so the disk write
     // of one batch overlaps hashing and receiving the next. 'data' events (not async iteration,

@@ -1,5 +1,5 @@
 // Real tools read what we write and write what we read: umoci ls/stat, skopeo copy oci→oci.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayoutStore, MediaType, sha256Digest } from '@mos/oci-store';
 import { buildImage } from '../helpers/image';
@@ -49,5 +49,20 @@ describe('our layouts read by umoci and skopeo', () => {
     run('umoci', ['init', '--layout', join(root, 'um')]);
     const um = await LayoutStore.open(join(root, 'um'));
     expect(await um.tags()).toEqual([]);
+  });
+
+  it('we write into layouts skopeo and umoci made (they have no .uploads/ staging directory)', async () => {
+    const root = dirs.make();
+    run('umoci', ['init', '--layout', join(root, 'um')]);
+    const src = await LayoutStore.open(join(root, 'src'), { create: true });
+    const img = await buildImage(src, { layerMediaType: MediaType.LayerTarGzip });
+    await src.tag(img.manifest, 'v1');
+    run('skopeo', ['copy', '--preserve-digests', `oci:${join(root, 'src')}:v1`, `oci:${join(root, 'sk')}:v1`]);
+    for (const dir of [join(root, 'um'), join(root, 'sk')]) {
+      expect(existsSync(join(dir, '.uploads'))).toBe(false);
+      const s = await LayoutStore.open(dir);
+      const d = await s.pushJson({ hello: dir }, 'application/json');
+      expect(sha256Digest(readFileSync(s.blobPath(d.digest)))).toBe(d.digest);
+    }
   });
 });
