@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootQemu, busyboxTree, copyWithLibs, debianKernel, runOk, type BootResult, type Kernel } from '@mos/test-utils';
+import { bootQemu, busyboxTree, copyWithLibs, debianKernel, runOk, type BootResult, type Kernel, withLoop } from '@mos/test-utils';
 import { installYaml, makeWorld, stopWorld, type World } from './world';
 
 /**
@@ -90,37 +90,6 @@ export function bootFilesOf(b: BootWorld, image: string): { kernel: string; init
   const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
   for (const f of ['vmlinuz', 'initrd.img']) execFileSync('mcopy', ['-i', `${image}@@${esp.start * 512}`, `::/EFI/BOOT/${f}`, join(dir, f)], { env });
   return { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img') };
-}
-
-/**
- * Runs `fn` with the disk image attached to a loop device, detaching it after. The partitions
- * are added with `partx -u` (from the table as userspace reads it): this host's kernel has no
- * GPT support (CONFIG_EFI_PARTITION is off), so `losetup -P` alone finds none.
- */
-export async function withLoop<T>(image: string, fn: (dev: string) => Promise<T>): Promise<T> {
-  const dev = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
-  // Partitions added by partx outlive the detach (no partscan flag), so a loop device can come
-  // with another user's stale ones (install then refuses a "not empty" disk): drop them first,
-  // and ours after.
-  const dropPartitions = () => {
-    try {
-      execFileSync('partx', ['-d', dev], { stdio: 'ignore' });
-    } catch {
-      // none to remove
-    }
-  };
-  try {
-    dropPartitions();
-    try {
-      execFileSync('partx', ['-u', dev], { stdio: 'ignore' });
-    } catch {
-      // a blank disk: no table yet
-    }
-    return await fn(dev);
-  } finally {
-    dropPartitions();
-    execFileSync('losetup', ['-d', dev]);
-  }
 }
 
 /** The partition of `dev` whose GPT name is `name` (`sfdisk --json`: no udev here to label devices). */

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootQemu, busyboxTree, cleanupMounts, copyWithLibs, debianKernel } from '@mos/test-utils';
+import { bootQemu, busyboxTree, cleanupMounts, copyWithLibs, debianKernel, withLoop } from '@mos/test-utils';
 import { Shell } from './shell';
 
 const work = mkdtempSync(join(tmpdir(), 'mos-demo-boot-'));
@@ -22,27 +22,6 @@ for n in $(dmsetup ls | cut -f1); do echo "hostfs:   $n $(dmsetup status $n | aw
 echo "hostfs: manifest CA from the initrd: $(ls /factory/secure)"
 poweroff -f
 `;
-
-/** Runs `fn` with the image on a loop device (partitions added by partx), then detaches it. */
-function withLoop<T>(image: string, fn: (dev: string) => T): T {
-  const dev = execFileSync('losetup', ['-f', '--show', image], { encoding: 'utf8' }).trim();
-  // Partitions partx adds outlive a detach: drop any left on this device, and ours after.
-  const partx = (flag: string) => {
-    try {
-      execFileSync('partx', [flag, dev], { stdio: 'ignore' });
-    } catch {
-      // none to drop, or a blank disk without a table
-    }
-  };
-  try {
-    partx('-d');
-    partx('-u');
-    return fn(dev);
-  } finally {
-    partx('-d');
-    execFileSync('losetup', ['-d', dev]);
-  }
-}
 
 async function boot(kernel: string, initrd: string, disk: string): Promise<void> {
   sh.say(`$ qemu-system-x86_64 -accel tcg -kernel vmlinuz -initrd initrd.img -drive file=disk.img,snapshot=on -append "console=ttyS0 quiet root=soci:name=mosboot"`);
@@ -86,7 +65,7 @@ async function main(): Promise<void> {
   const disk = join(work, 'disk.img');
   execFileSync('truncate', ['-s', '512M', disk]);
   const ca = join(work, 'keys', 'demo', 'manifest-ca', 'cert.pem');
-  withLoop(disk, (dev) => sh.run('mosctl', ['install', '--partition', dev, '--ca', ca, `${registry}/demo/machine:1.0`]));
+  await withLoop(disk, (dev) => sh.run('mosctl', ['install', '--partition', dev, '--ca', ca, `${registry}/demo/machine:1.0`]));
   sh.run('sfdisk', ['--list', '--output', 'Device,Start,Size,Name', disk]);
   const esp = JSON.parse(execFileSync('sfdisk', ['--json', disk], { encoding: 'utf8' })).partitiontable.partitions[0].start * 512;
   for (const f of ['vmlinuz', 'initrd.img']) {
@@ -97,7 +76,7 @@ async function main(): Promise<void> {
   await boot(join(work, 'vmlinuz'), join(work, 'initrd.img'), disk);
 
   sh.step('Flip one byte of a hostfs layer on the disk (as anyone holding the disk could), and boot again');
-  withLoop(disk, (dev) => {
+  await withLoop(disk, (dev) => {
     const part = JSON.parse(execFileSync('sfdisk', ['--json', dev], { encoding: 'utf8' })).partitiontable.partitions.find((p: { name: string }) => p.name === 'machine-store').node;
     const mnt = join(work, 'store');
     mkdirSync(mnt);

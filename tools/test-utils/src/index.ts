@@ -11,3 +11,4 @@ export { makeKeys, signInstall, type TestKeys } from './keys';
 export { debianKernel, kernelCacheDir, KernelMissingError, type Kernel, type DebianKernelOptions } from './kernel';
 export { bootQemu, qemuArgs, parseMarkers, stripEscapes, liveQemuGroups, QEMU, DEBUG_EXIT_PORT, type BootOptions, type BootResult, type QemuDisk } from './qemu';
 export { miniInitramfs, moduleLoadOrder, type MiniInitramfs, type MiniInitramfsOptions } from './initramfs-mini';
+export { withLoop } from './loop';
