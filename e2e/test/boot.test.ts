@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { appendFileSync, openSync, readFileSync, readdirSync, closeSync, writeSync, readSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootQemu, runOk, startOurRegistry } from '@mos/test-utils';
 import { installYaml } from './helpers/world';
-import { bootDisk, copyDisk, installedDisk, makeBootWorld, marks, publishBootable, stopBootWorld, withPartition, type BootWorld } from './helpers/boot';
+import { bootDisk, copyDisk, expectBootedOverVerity, flipLayerByte, installedDisk, makeBootWorld, marks, publishBootable, stopBootWorld, withPartition, type BootWorld } from './helpers/boot';
 
 // Issue 15 §4: real boots under qemu (TCG) of a disk that `mosctl install --partition` made,
 // with the kernel and initramfs of the keyset's bootkit (`mosb bootkit build`, added by publish, put on
@@ -20,22 +19,6 @@ beforeAll(async () => {
 });
 afterAll(() => stopBootWorld(b));
 
-const sha256 = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
-
-/** XORs one byte of a layer blob on the disk's store partition, `offset` bytes into the blob. */
-async function flipLayerByte(image: string, layer: string, offset: number): Promise<void> {
-  await withPartition(b, image, 'machine-store', (dir) => {
-    const fd = openSync(join(dir, 'mos', 'blobs', 'sha256', layer), 'r+');
-    try {
-      const one = Buffer.alloc(1);
-      readSync(fd, one, 0, 1, offset);
-      one[0] ^= 0xff;
-      writeSync(fd, one, 0, 1, offset);
-    } finally {
-      closeSync(fd);
-    }
-  });
-}
 
 /** Runs git in the manifest.git of the disk's config partition, then commits what `edit` changed. */
 async function commitOnDisk(image: string, edit: (repo: string) => void): Promise<void> {
@@ -59,34 +42,14 @@ test('boots: overlay root over dm-verity squashfs layers, partitions where they 
   const r = await bootDisk(b, disk);
   expect(r.timedOut).toBe(false);
   expect(marks(r, 'hostfs-init')).toHaveLength(1);
-  const mounts = marks(r, 'mount').map((l) => l.split(' '));
-  const at = (mp: string) => mounts.filter((m) => m[1] === mp).pop();
-  expect(at('/')?.[2]).toBe('overlay');
-  expect(at('/')?.[3]).toMatch(/upperdir=\/scratch-writes\//);
-  // Every hostfs layer is a squashfs on its own dm-verity device, and the kernel says V for each.
-  for (const layer of b.layers) {
-    const m = mounts.find((x) => x[0] === `/dev/mapper/${layer}-verity`);
-    expect(m?.[2]).toBe('squashfs');
-    expect(m?.[3]).toMatch(/^ro\b/);
-    expect(at('/')?.[3]).toContain(m![1]);
-  }
-  const dm = marks(r, 'dm').map((l) => l.split(' '));
-  expect(dm.map((d) => d[0]).sort()).toEqual(b.layers.map((l) => `${l}-verity`).sort());
-  expect(dm.every((d) => d[1] === 'verity' && d[2] === 'V')).toBe(true);
-  expect(at('/config')?.slice(2, 4).join(' ')).toMatch(/^ext4 ro,/);
-  expect(at('/atomfs-store')?.slice(2, 4).join(' ')).toMatch(/^ext4 ro,/);
-  expect(at('/scratch-writes')?.slice(2, 4).join(' ')).toMatch(/^ext4 rw,/);
-  expect(at('/factory')?.[2]).toBe('tmpfs');
-  expect(marks(r, 'ca')).toEqual([sha256(b.w.caPath)]);
-  expect(marks(r, 'read')).toEqual(['ok']);
-  expect(marks(r, 'root-writable')).toHaveLength(1);
+  expectBootedOverVerity(b, r);
   expect(r.log).toMatch(/mos-bringup: verified state [0-9a-f]{12} of product/);
 });
 
 test('a flipped byte in a block bringup reads (the squashfs superblock block): refused, naming the layer', async () => {
   const image = copyDisk(b, disk);
   const top = b.layers[b.layers.length - 1];
-  await flipLayerByte(image, top, 200);
+  await flipLayerByte(b, image, top, 200);
   const r = await bootDisk(b, image);
   expectRefused(r, new RegExp(`FATAL: \\[ERR_BRINGUP_IMAGE_VERIFY_FAILED\\] target hostfs \\(sha256:[0-9a-f]{64}\\) cannot be mounted: layer ${top}: dm-verity refused its data`));
   expect(r.log).toMatch(/device-mapper: verity: .*(data|metadata) block \d+ is corrupted/);
@@ -94,7 +57,7 @@ test('a flipped byte in a block bringup reads (the squashfs superblock block): r
 
 test('a flipped byte in file data read after switch_root: the kernel returns EIO, never the changed bytes', async () => {
   const image = copyDisk(b, disk);
-  await flipLayerByte(image, b.layers[b.layers.length - 1], 2 * 1024 * 1024);
+  await flipLayerByte(b, image, b.layers[b.layers.length - 1], 2 * 1024 * 1024);
   const r = await bootDisk(b, image);
   expect(marks(r, 'hostfs-init')).toHaveLength(1);
   expect(marks(r, 'read')[0]).toMatch(/^failed .*(Input\/output|I\/O) error/);

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootQemu, busyboxTree, copyWithLibs, debianKernel, runOk, type BootResult, type Kernel, withLoop } from '@mos/test-utils';
 import { installYaml, makeWorld, stopWorld, type World } from './world';
@@ -154,4 +155,46 @@ export function marks(r: BootResult, key: string): string[] {
     if (m) out.push((m[1] ?? '').trim());
   }
   return out;
+}
+
+/** XORs one byte of a layer blob on the disk's store partition, `offset` bytes into the blob. */
+export async function flipLayerByte(b: BootWorld, image: string, layer: string, offset: number): Promise<void> {
+  await withPartition(b, image, 'machine-store', (dir) => {
+    const fd = openSync(join(dir, 'mos', 'blobs', 'sha256', layer), 'r+');
+    try {
+      const one = Buffer.alloc(1);
+      readSync(fd, one, 0, 1, offset);
+      one[0] ^= 0xff;
+      writeSync(fd, one, 0, 1, offset);
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+const sha256 = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+
+/** What a good boot shows (scenario 1): an overlay root over one dm-verity squashfs per hostfs layer, each `V`; the partitions where §4.11 puts them; the initrd's CA in factory/secure. */
+export function expectBootedOverVerity(b: BootWorld, r: BootResult): void {
+  const mounts = marks(r, 'mount').map((l) => l.split(' '));
+  const at = (mp: string) => mounts.filter((m) => m[1] === mp).pop();
+  expect(at('/')?.[2]).toBe('overlay');
+  expect(at('/')?.[3]).toMatch(/upperdir=\/scratch-writes\//);
+  // Every hostfs layer is a squashfs on its own dm-verity device, and the kernel says V for each.
+  for (const layer of b.layers) {
+    const m = mounts.find((x) => x[0] === `/dev/mapper/${layer}-verity`);
+    expect(m?.[2]).toBe('squashfs');
+    expect(m?.[3]).toMatch(/^ro\b/);
+    expect(at('/')?.[3]).toContain(m![1]);
+  }
+  const dm = marks(r, 'dm').map((l) => l.split(' '));
+  expect(dm.map((d) => d[0]).sort()).toEqual(b.layers.map((l) => `${l}-verity`).sort());
+  expect(dm.every((d) => d[1] === 'verity' && d[2] === 'V')).toBe(true);
+  expect(at('/config')?.slice(2, 4).join(' ')).toMatch(/^ext4 ro,/);
+  expect(at('/atomfs-store')?.slice(2, 4).join(' ')).toMatch(/^ext4 ro,/);
+  expect(at('/scratch-writes')?.slice(2, 4).join(' ')).toMatch(/^ext4 rw,/);
+  expect(at('/factory')?.[2]).toBe('tmpfs');
+  expect(marks(r, 'ca')).toEqual([sha256(b.w.caPath)]);
+  expect(marks(r, 'read')).toEqual(['ok']);
+  expect(marks(r, 'root-writable')).toHaveLength(1);
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { bringup } from './boot/bringup';
 import { realBootSys } from './boot/boot-sys';
+import type { HandoverStyle } from './boot/handover';
 
 const log = (s: string) => process.stdout.write(`mos-bringup: ${s}\n`);
 
@@ -34,11 +35,54 @@ export function describeError(e: unknown): string[] {
   return lines;
 }
 
+const USAGE = `usage: bringup [--new-root DIR] [--handover switch-root|initramfs-tools]
+
+Sets up the verified root named by root=soci: on the kernel command line, for an initramfs.
+  --new-root DIR   where to assemble the root (default /sysroot; initramfs-tools: $rootmnt)
+  --handover S     switch-root (default): move /dev, /proc, /sys, /run under the new root and
+                   write /etc/mos/switch-root for mos's /init; initramfs-tools: leave that to
+                   the distro's init
+Exit 0: the root verified and is ready. Anything else: do not boot.`;
+
+/** The flags, or a usage error (exit 2). */
+export function parseArgs(argv: string[]): { newRoot?: string; style?: HandoverStyle; help?: boolean } {
+  const out: { newRoot?: string; style?: HandoverStyle; help?: boolean } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '') throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--help' || flag === '-h') out.help = true;
+    else if (flag === '--new-root') {
+      out.newRoot = value();
+      if (!out.newRoot.startsWith('/')) throw new Error(`--new-root must be an absolute path, got ${JSON.stringify(out.newRoot)}`);
+    } else if (flag === '--handover') {
+      const v = value();
+      if (v !== 'switch-root' && v !== 'initramfs-tools') throw new Error(`--handover must be switch-root or initramfs-tools, got ${JSON.stringify(v)}`);
+      out.style = v;
+    } else throw new Error(`unknown argument ${JSON.stringify(argv[i])}`);
+  }
+  return out;
+}
+
 async function main(): Promise<number> {
+  let args: ReturnType<typeof parseArgs>;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`bringup: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const started = performance.now();
   log(`started (uptime ${uptime()} s)`);
   try {
-    await bringup({ cmdline: readFileSync('/proc/cmdline', 'utf8'), sys: realBootSys, log });
+    await bringup({ cmdline: readFileSync('/proc/cmdline', 'utf8'), sys: realBootSys, log, newRoot: args.newRoot, style: args.style });
     log(`done in ${Math.round(performance.now() - started)} ms (uptime ${uptime()} s)`);
     return 0;
   } catch (e) {

@@ -20,3 +20,4 @@ export { storeTargetCheck, storeDir, ImageVerifyFailedError } from './state/stor
 export { lockState, lockHolder, StateLockedError, type StateLock } from './state/lock';
 export { realSys, type Sys } from './sys';
 export { installFromImport, serializeInstallManifest, type ResolvedImage } from './parse/build-install';
+export { atomicWriteFile } from './git/atomic-fs';

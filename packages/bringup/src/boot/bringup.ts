@@ -2,7 +2,7 @@ import { bootInstalled, DEFAULT_BOOT_PATHS, type Handover, type StateSelector } 
 import { bootLive } from './boot-live';
 import type { BootSys } from './boot-sys';
 import { parseCmdline, type BootCmdline } from './cmdline';
-import { handOver } from './handover';
+import { handOver, type HandoverStyle } from './handover';
 
 /** The name that means "boot the system installed on this machine". */
 export const INSTALLED = 'mosboot';
@@ -14,18 +14,30 @@ export const INSTALLED = 'mosboot';
  * verify; the caller (the bundle's main) prints the error and exits non-zero, and `/init`
  * then refuses to boot.
  *
+ * `newRoot` (default `/sysroot`) is where the root is assembled; `style` says who switches to it
+ * (see {@link HandoverStyle}).
+ *
  * @example
  * import { bringup, realBootSys } from '@mos/bringup';
  * await bringup({ cmdline: readFileSync('/proc/cmdline', 'utf8'), sys: realBootSys, log: console.log });
  */
-export async function bringup(opts: { cmdline: string; sys: BootSys; log: (s: string) => void; selector?: StateSelector; now?: Date }): Promise<Handover> {
+export async function bringup(opts: {
+  cmdline: string;
+  sys: BootSys;
+  log: (s: string) => void;
+  selector?: StateSelector;
+  now?: Date;
+  newRoot?: string;
+  style?: HandoverStyle;
+}): Promise<Handover> {
   const cmd: BootCmdline = parseCmdline(opts.cmdline);
   const debug = cmd.debug ? opts.log : () => undefined;
   debug(`root=soci: ${JSON.stringify(cmd.root)}`);
+  const paths = opts.newRoot ? { newRoot: opts.newRoot } : {};
   const h =
     cmd.root.name === INSTALLED
-      ? await bootInstalled({ sys: opts.sys, cmdline: cmd, log: opts.log, selector: opts.selector, now: opts.now })
-      : await bootLive({ sys: opts.sys, cmdline: cmd, log: opts.log, now: opts.now });
-  await handOver(opts.sys, h, { ca: DEFAULT_BOOT_PATHS.ca, log: opts.log });
+      ? await bootInstalled({ sys: opts.sys, cmdline: cmd, log: opts.log, selector: opts.selector, now: opts.now, paths })
+      : await bootLive({ sys: opts.sys, cmdline: cmd, log: opts.log, now: opts.now, paths });
+  await handOver(opts.sys, h, { ca: DEFAULT_BOOT_PATHS.ca, log: opts.log, style: opts.style });
   return h;
 }

@@ -10,6 +10,14 @@ export const SWITCH_ROOT_FILE = '/etc/mos/switch-root';
 const API_FS = ['/dev', '/proc', '/sys', '/run'];
 
 /**
+ * Who switches root after bringup: our own `/init` (`switch-root`: bringup moves the kernel's
+ * file systems and writes `SWITCH_ROOT_FILE`), or a distro initramfs whose init does that part
+ * itself (`initramfs-tools`: its init moves /run, /sys and /proc and runs run-init; our
+ * init-bottom script moves /dev when udev did not).
+ */
+export type HandoverStyle = 'switch-root' | 'initramfs-tools';
+
+/**
  * Hands the verified root over to `/init`:
  * - the new root's init must exist (checked without following a symlink, which only resolves
  *   inside the new root);
@@ -17,10 +25,15 @@ const API_FS = ['/dev', '/proc', '/sys', '/run'];
  *   running system trusts the CA the boot trusted, never a copy on writable disk;
  * - config, store, scratch (and the ESP) move under the new root, their subtrees (the layer
  *   mounts) with them;
- * - `SWITCH_ROOT_FILE` is written, then /dev, /proc, /sys and /run move last.
- * `/init` then runs `exec switch_root NEWROOT INIT`.
+ * - style `switch-root` (default): `SWITCH_ROOT_FILE` is written, then /dev, /proc, /sys and
+ *   /run move last, and `/init` runs `exec switch_root NEWROOT INIT`; style `initramfs-tools`:
+ *   nothing more, the distro's init finishes the job.
  */
-export async function handOver(sys: BootSys, h: Handover, opts: { ca: string; log: (s: string) => void; switchRootFile?: string }): Promise<void> {
+export async function handOver(
+  sys: BootSys,
+  h: Handover,
+  opts: { ca: string; log: (s: string) => void; switchRootFile?: string; style?: HandoverStyle },
+): Promise<void> {
   const init = join(h.newRoot, h.init);
   if (!sys.exists(init)) {
     throw new BringupError('ERR_BRINGUP_NO_INIT', `hostfs has no ${h.init}; the image cannot be booted (add an init to the hostfs image)`, { details: { init: h.init } });
@@ -33,6 +46,10 @@ export async function handOver(sys: BootSys, h: Handover, opts: { ca: string; lo
   for (const [from, to] of h.moves) {
     await sys.mkdirp(to, 0o755);
     await sys.moveMount(from, to);
+  }
+  if (opts.style === 'initramfs-tools') {
+    opts.log(`${h.newRoot} is ready; initramfs-tools's init hands over to ${h.init}`);
+    return;
   }
   await sys.writeFile(opts.switchRootFile ?? SWITCH_ROOT_FILE, `${h.newRoot} ${h.init}\n`, 0o644);
   for (const fs of API_FS) {

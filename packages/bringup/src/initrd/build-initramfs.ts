@@ -81,13 +81,18 @@ function assertFile(what: string, p: unknown, hint = ''): string {
   return p;
 }
 
-/** This package's `dist/bringup.js`, found from the package root whether we run from `src` or `dist`. */
-export function defaultBundlePath(): string {
+/** This package's root directory (with `package.json`), whether we run from `src` or `dist`. */
+export function packageRoot(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
     const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === '@mos/bringup') return join(dir, 'dist', 'bringup.js');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === '@mos/bringup') return dir;
   }
-  return join(__dirname, '..', 'bringup.js');
+  throw new BringupError('ERR_BRINGUP_FILE_NOT_FOUND', `cannot find the @mos/bringup package above ${__dirname}`, { details: { dir: __dirname } });
+}
+
+/** This package's `dist/bringup.js`. */
+export function defaultBundlePath(): string {
+  return join(packageRoot(), 'dist', 'bringup.js');
 }
 
 /**

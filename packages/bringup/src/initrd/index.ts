@@ -10,8 +10,10 @@ export { writeArchive, type WriteArchiveOptions } from './write-archive';
 export {
   buildInitramfs,
   defaultBundlePath,
+  packageRoot,
   DEFAULT_INITRD_MODULES,
   OPTIONAL_INITRD_MODULES,
   type BuildInitramfsOptions,
   type BuildInitramfsResult,
 } from './build-initramfs';
+export { installDistroHooks, DISTRO_BUILDERS, DISTRO_PATHS, type DistroBuilder, type InstallDistroHooksOptions, type InstallDistroHooksResult } from './distro-hooks';

@@ -51,6 +51,18 @@ describe('handOver', () => {
     ]);
   });
 
+  it('for initramfs-tools: the CA and the partitions, but no switch-root line and no API moves (its init does those)', async () => {
+    const sys = new FakeBootSys();
+    sys.files.add('/sysroot/sbin/init');
+    await handOver(sys, h, { ca: '/manifestCA.pem', log: () => undefined, style: 'initramfs-tools' });
+    expect(sys.calls).toEqual([
+      'mount tmpfs mos-factory /sysroot/factory mode=0755,nodev,nosuid,noexec,size=1m',
+      'copy /manifestCA.pem /sysroot/factory/secure/manifestCA.pem',
+      'move /config /sysroot/config',
+      'move /scratch-writes /sysroot/scratch-writes',
+    ]);
+  });
+
   it('refuses a root without an init before touching anything', async () => {
     const sys = new FakeBootSys();
     await expect(handOver(sys, h, { ca: '/manifestCA.pem', log: () => undefined })).rejects.toMatchObject({ code: 'ERR_BRINGUP_NO_INIT' });

@@ -17,6 +17,7 @@ import { deactivateCommand } from '../commands/deactivate';
 import { servicesCommand } from '../commands/services';
 import { superviseCommand } from '../commands/supervise';
 import { initrdBuildCommand } from '../commands/initrd-build';
+import { initrdHooksCommand } from '../commands/initrd-hooks';
 import { bootkitBuildCommand } from '../commands/bootkit-build';
 
 /**
@@ -27,4 +28,4 @@ export const MOSCTL_COMMANDS: CommandSpec[] = [installCommand, mountCommand, umo
   storeCopyCommand, storeLsCommand, storeInspectCommand, storeFsckCommand, storeGcCommand, serveCommand,
   bootCommand, activateCommand, deactivateCommand, servicesCommand, superviseCommand];
 
-export const MOSB_COMMANDS: CommandSpec[] = [publishCommand, initrdBuildCommand, bootkitBuildCommand];
+export const MOSB_COMMANDS: CommandSpec[] = [publishCommand, initrdBuildCommand, initrdHooksCommand, bootkitBuildCommand];
