@@ -136,10 +136,13 @@ async function main(): Promise<void> {
         until: /MARK:fullread/,
       });
     const ours: Record<string, number>[] = [];
+    let trace: string[] = [];
     const shell: Record<string, number>[] = [];
     const starts: Record<string, number[]> = { zstd: [], gzip: [], lz4: [], none: [] };
     for (let i = 0; i < ROUNDS; i++) {
-      ours.push(timeline(await boot('initrd.zstd')));
+      const r = await boot('initrd.zstd');
+      ours.push(timeline(r));
+      if (i === 0) trace = r.lines.filter((l) => /mos-(init|bringup):/.test(l));
       shell.push(timeline(await boot('initrd.shell')));
       for (const c of ['gzip', 'lz4', 'none']) starts[c].push(timeline(await boot(`initrd.${c}`)).init);
     }
@@ -158,6 +161,7 @@ async function main(): Promise<void> {
     const mb = med(ours.map((x) => x.fullreadBytes)) / 1e6;
     const secs = med(ours.map((x) => x.fullreadSecs));
     console.log(`whole-layer check before switch_root (not done; its cost): reading all ${mb.toFixed(1)} MB of hostfs through dm-verity takes ${secs.toFixed(2)} s (${(mb / secs).toFixed(1)} MB/s under TCG)`);
+    console.log(`one boot of ours, as the console showed it:\n${trace.map((l) => `  ${l}`).join('\n')}`);
     console.log(`  of ours: node start to bringup running ${med(ours.map((x) => x.bringupStart - x.modules)).toFixed(2)} s, bringup's work ${med(ours.map((x) => x.bringupDone - x.bringupStart)).toFixed(2)} s`);
   } finally {
     await registry.stop();

@@ -21,6 +21,8 @@ export interface BootFsOptions {
   recordAs?: string;
   /** Boot this commit of manifest.git instead of the head (the boot-count fallback). Default: the head. */
   commit?: string;
+  /** Told how long each phase took (the boot timeline). */
+  log?: (s: string) => void;
 }
 
 /**
@@ -35,7 +37,10 @@ export interface BootFsOptions {
  */
 export async function createBootFs(opts: BootFsOptions = {}): Promise<{ state: VerifiedState; mounted: MountedMolecule }> {
   const root = opts.root ?? '/';
+  const t0 = performance.now();
   const state = await loadVerifiedState({ root, ca: opts.ca, checkTarget: await storeTargetCheck(root), now: opts.now, commit: opts.commit });
+  const t1 = performance.now();
+  opts.log?.(`state verified in ${Math.round(t1 - t0)} ms (signatures, chains, images pinned in the store)`);
   const hostfs = state.targets.find((t) => t.name === 'hostfs');
   if (!hostfs) throw new BringupError('ERR_BRINGUP_TARGET_NOT_FOUND', `the installed system of ${root} has no hostfs target to boot`);
   let mounted: MountedMolecule;
@@ -46,5 +51,6 @@ export async function createBootFs(opts: BootFsOptions = {}): Promise<{ state: V
     const details = { target: 'hostfs', digest: hostfs.target.digest, ...((e as { details?: Record<string, unknown> }).details ?? {}) };
     throw new BringupError('ERR_BRINGUP_IMAGE_VERIFY_FAILED', `target hostfs (${hostfs.target.digest}) cannot be mounted: ${(e as Error).message}`, { cause: e, details });
   }
+  opts.log?.(`hostfs mounted in ${Math.round(performance.now() - t1)} ms (${mounted.layerRecords.length} layers)`);
   return { state, mounted };
 }

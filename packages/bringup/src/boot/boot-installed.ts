@@ -81,7 +81,7 @@ export async function bootInstalled(opts: {
   }
   const commit = await opts.selector?.select({ base: p.base, log });
   if (commit) log(`booting state ${commit.slice(0, 12)} (chosen by the boot counter), not the head`);
-  const { state, mounted } = await createBootFs({ root: p.base, dest: p.newRoot, ca: p.ca, backend: 'dm-verity', fresh: true, recordAs: '/', now: opts.now, commit });
+  const { state, mounted } = await createBootFs({ root: p.base, dest: p.newRoot, ca: p.ca, backend: 'dm-verity', fresh: true, recordAs: '/', now: opts.now, commit, log });
   const hostfs = state.targets.find((t) => t.name === 'hostfs')!;
   log(`verified state ${state.commit.slice(0, 12)} of product ${state.product} against ${p.ca}`);
   for (const l of mounted.layerRecords) log(`layer ${l.id.slice(0, 12)}: ${l.device} (${l.status})`);
