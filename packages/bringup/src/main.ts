@@ -35,13 +35,14 @@ export function describeError(e: unknown): string[] {
   return lines;
 }
 
-const USAGE = `usage: bringup [--new-root DIR] [--handover switch-root|initramfs-tools]
+const USAGE = `usage: bringup [--new-root DIR] [--handover switch-root|distro]
 
 Sets up the verified root named by root=soci: on the kernel command line, for an initramfs.
-  --new-root DIR   where to assemble the root (default /sysroot; initramfs-tools: $rootmnt)
+  --new-root DIR   where to assemble the root (default /sysroot; initramfs-tools: $rootmnt,
+                   dracut: $NEWROOT)
   --handover S     switch-root (default): move /dev, /proc, /sys, /run under the new root and
-                   write /etc/mos/switch-root for mos's /init; initramfs-tools: leave that to
-                   the distro's init
+                   write /etc/mos/switch-root for mos's /init; distro: leave that to the
+                   distro's init (initramfs-tools, dracut)
 Exit 0: the root verified and is ready. Anything else: do not boot.`;
 
 /** The flags, or a usage error (exit 2). */
@@ -60,7 +61,7 @@ export function parseArgs(argv: string[]): { newRoot?: string; style?: HandoverS
       if (!out.newRoot.startsWith('/')) throw new Error(`--new-root must be an absolute path, got ${JSON.stringify(out.newRoot)}`);
     } else if (flag === '--handover') {
       const v = value();
-      if (v !== 'switch-root' && v !== 'initramfs-tools') throw new Error(`--handover must be switch-root or initramfs-tools, got ${JSON.stringify(v)}`);
+      if (v !== 'switch-root' && v !== 'distro') throw new Error(`--handover must be switch-root or distro, got ${JSON.stringify(v)}`);
       out.style = v;
     } else throw new Error(`unknown argument ${JSON.stringify(argv[i])}`);
   }

@@ -12,10 +12,11 @@ const API_FS = ['/dev', '/proc', '/sys', '/run'];
 /**
  * Who switches root after bringup: our own `/init` (`switch-root`: bringup moves the kernel's
  * file systems and writes `SWITCH_ROOT_FILE`), or a distro initramfs whose init does that part
- * itself (`initramfs-tools`: its init moves /run, /sys and /proc and runs run-init; our
- * init-bottom script moves /dev when udev did not).
+ * itself (`distro`: initramfs-tools's init moves /run, /sys and /proc and runs run-init, our
+ * init-bottom script moving /dev when udev did not; dracut's init runs switch_root, which moves
+ * all four).
  */
-export type HandoverStyle = 'switch-root' | 'initramfs-tools';
+export type HandoverStyle = 'switch-root' | 'distro';
 
 /**
  * Hands the verified root over to `/init`:
@@ -26,8 +27,8 @@ export type HandoverStyle = 'switch-root' | 'initramfs-tools';
  * - config, store, scratch (and the ESP) move under the new root, their subtrees (the layer
  *   mounts) with them;
  * - style `switch-root` (default): `SWITCH_ROOT_FILE` is written, then /dev, /proc, /sys and
- *   /run move last, and `/init` runs `exec switch_root NEWROOT INIT`; style `initramfs-tools`:
- *   nothing more, the distro's init finishes the job.
+ *   /run move last, and `/init` runs `exec switch_root NEWROOT INIT`; style `distro`: only the
+ *   mount points for them are made, and the distro's init finishes the job.
  */
 export async function handOver(
   sys: BootSys,
@@ -47,8 +48,9 @@ export async function handOver(
     await sys.mkdirp(to, 0o755);
     await sys.moveMount(from, to);
   }
-  if (opts.style === 'initramfs-tools') {
-    opts.log(`${h.newRoot} is ready; initramfs-tools's init hands over to ${h.init}`);
+  if (opts.style === 'distro') {
+    for (const fs of API_FS) await sys.mkdirp(join(h.newRoot, fs), 0o755);
+    opts.log(`${h.newRoot} is ready; the distro's init hands over to ${h.init}`);
     return;
   }
   await sys.writeFile(opts.switchRootFile ?? SWITCH_ROOT_FILE, `${h.newRoot} ${h.init}\n`, 0o644);

@@ -7,12 +7,13 @@ import { BringupError } from '../errors';
 import { defaultBundlePath, packageRoot } from './build-initramfs';
 
 /** The distro initramfs builders mos ships an integration for. */
-export const DISTRO_BUILDERS = ['initramfs-tools'] as const;
+export const DISTRO_BUILDERS = ['initramfs-tools', 'dracut'] as const;
 export type DistroBuilder = (typeof DISTRO_BUILDERS)[number];
 
 /** Where each builder looks for its hooks and scripts (relative to the root). */
 const BUILDER_DIRS: Record<DistroBuilder, string> = {
   'initramfs-tools': 'usr/share/initramfs-tools',
+  dracut: 'usr/lib/dracut/modules.d',
 };
 
 /** Where the hooks expect bringup and the CA (they read the same paths). */
@@ -39,8 +40,9 @@ export interface InstallDistroHooksResult {
  * Installs mos's integration for a distro initramfs builder into `root`: its hook and boot
  * scripts (from this package's `distro/<builder>/`), the bringup bundle at
  * `/usr/lib/mos/bringup.js` and the manifest CA at `/etc/mos/manifestCA.pem`. The next initramfs
- * the builder makes (`update-initramfs -u`, `mkinitramfs`) carries bringup, node, dmsetup and the
- * CA, and boots `boot=mos root=soci:name=mosboot`. Everything is checked before anything is
+ * the builder makes carries bringup, node, dmsetup and the CA: initramfs-tools
+ * (`update-initramfs -u`) boots `boot=mos root=soci:name=mosboot`; dracut (`dracut --add mos`)
+ * boots `root=soci:name=mosboot`. Everything is checked before anything is
  * written (the CA must hold certificates, the bundle must exist); each file is replaced
  * atomically, so a rerun upgrades in place.
  *

@@ -51,16 +51,17 @@ describe('handOver', () => {
     ]);
   });
 
-  it('for initramfs-tools: the CA and the partitions, but no switch-root line and no API moves (its init does those)', async () => {
+  it("for a distro's init: the CA, the partitions and the API mount points, but no switch-root line and no API moves (that init does those)", async () => {
     const sys = new FakeBootSys();
     sys.files.add('/sysroot/sbin/init');
-    await handOver(sys, h, { ca: '/manifestCA.pem', log: () => undefined, style: 'initramfs-tools' });
+    await handOver(sys, h, { ca: '/manifestCA.pem', log: () => undefined, style: 'distro' });
     expect(sys.calls).toEqual([
       'mount tmpfs mos-factory /sysroot/factory mode=0755,nodev,nosuid,noexec,size=1m',
       'copy /manifestCA.pem /sysroot/factory/secure/manifestCA.pem',
       'move /config /sysroot/config',
       'move /scratch-writes /sysroot/scratch-writes',
     ]);
+    expect(['/sysroot/dev', '/sysroot/proc', '/sysroot/sys', '/sysroot/run'].every((d) => sys.files.has(d))).toBe(true);
   });
 
   it('refuses a root without an init before touching anything', async () => {

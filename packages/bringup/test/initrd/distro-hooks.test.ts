@@ -48,13 +48,30 @@ describe('installDistroHooks', () => {
     await expect(installDistroHooks({ builder: 'initramfs-tools', ca, bundle, root })).resolves.toMatchObject({ files: r.files });
   });
 
+  it('installs the dracut module (90mos: module-setup.sh, the cmdline and mount hooks), the bundle and the CA', async () => {
+    const root = tmp();
+    const { ca, bundle } = caAndBundle(tmp());
+    const r = await installDistroHooks({ builder: 'dracut', ca, bundle, root });
+    expect(r.files).toEqual([
+      'etc/mos/manifestCA.pem',
+      'usr/lib/dracut/modules.d/90mos/module-setup.sh',
+      'usr/lib/dracut/modules.d/90mos/mos-mount.sh',
+      'usr/lib/dracut/modules.d/90mos/mos-parse-root.sh',
+      'usr/lib/mos/bringup.js',
+    ]);
+    for (const f of r.files.filter((f) => f.includes('dracut'))) {
+      expect(statSync(join(root, f)).mode & 0o777).toBe(0o755);
+      execFileSync(f.endsWith('module-setup.sh') ? 'bash' : 'sh', ['-n', join(root, f)]);
+    }
+  });
+
   it('refuses a CA file without a certificate, an unknown builder, a missing bundle: nothing written', async () => {
     const { ca, bundle } = caAndBundle(tmp());
     const notCa = join(tmp(), 'not-ca.pem');
     writeFileSync(notCa, 'hello\n');
     for (const [opts, code, msg] of [
       [{ builder: 'initramfs-tools', ca: notCa, bundle }, 'ERR_BRINGUP_BAD_OPTION', /holds no usable PEM certificate/],
-      [{ builder: 'mkinitcpio', ca, bundle }, 'ERR_BRINGUP_BAD_OPTION', /unknown initramfs builder "mkinitcpio"; mos ships hooks for initramfs-tools/],
+      [{ builder: 'mkinitcpio', ca, bundle }, 'ERR_BRINGUP_BAD_OPTION', /unknown initramfs builder "mkinitcpio"; mos ships hooks for initramfs-tools, dracut/],
       [{ builder: 'initramfs-tools', ca, bundle: join(tmp(), 'none.js') }, 'ERR_BRINGUP_FILE_NOT_FOUND', /bringup bundle .* not found/],
     ] as const) {
       const root = tmp();
@@ -68,9 +85,9 @@ describe('installDistroHooks', () => {
 describe('bringup arguments', () => {
   it('takes --new-root and --handover, and refuses anything else', () => {
     expect(parseArgs([])).toEqual({});
-    expect(parseArgs(['--new-root', '/root', '--handover=initramfs-tools'])).toEqual({ newRoot: '/root', style: 'initramfs-tools' });
+    expect(parseArgs(['--new-root', '/root', '--handover=distro'])).toEqual({ newRoot: '/root', style: 'distro' });
     expect(() => parseArgs(['--new-root', 'root'])).toThrow(/absolute path/);
-    expect(() => parseArgs(['--handover', 'dracut'])).toThrow(/switch-root or initramfs-tools/);
+    expect(() => parseArgs(['--handover', 'dracut'])).toThrow(/switch-root or distro/);
     expect(() => parseArgs(['--new-root'])).toThrow(/needs a value/);
     expect(() => parseArgs(['extra'])).toThrow(/unknown argument "extra"/);
   });

@@ -24,6 +24,10 @@ export const initrdHooksCommand: CommandSpec = {
     });
     if (values.json) return out(JSON.stringify(r) + '\n');
     out(`installed mos for ${r.builder} into ${r.root}:\n${r.files.map((f) => `  ${f}\n`).join('')}`);
-    out(`next: rebuild the initramfs (update-initramfs -u) and boot with "boot=mos root=soci:name=mosboot"\n`);
+    out(
+      r.builder === 'dracut'
+        ? `next: rebuild the initramfs with the module (dracut --add mos --force) and boot with "root=soci:name=mosboot"\n`
+        : `next: rebuild the initramfs (update-initramfs -u) and boot with "boot=mos root=soci:name=mosboot"\n`,
+    );
   },
 };
