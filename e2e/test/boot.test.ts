@@ -39,10 +39,14 @@ function expectRefused(r: Awaited<ReturnType<typeof bootDisk>>, why: RegExp): vo
 }
 
 test('boots: overlay root over dm-verity squashfs layers, partitions where they belong, the initrd CA in factory/secure', async () => {
-  const r = await bootDisk(b, disk);
+  const r = await bootDisk(b, disk, 'rd.soci-debug init=/sbin/init');
   expect(r.timedOut).toBe(false);
   expect(marks(r, 'hostfs-init')).toHaveLength(1);
   expectBootedOverVerity(b, r);
+  // rd.soci-debug: every effect bringup makes is on the console with its duration.
+  expect(r.log).toMatch(/mos-bringup: debug: root=soci: \{"name":"mosboot","path":"oci"\}, init \/sbin\/init/);
+  expect(r.log).toMatch(/mos-bringup: debug: mount -t ext4 -o ro,nodev,nosuid,noexec \/dev\/vda\d \/config \(\d+ ms\)/);
+  expect(r.log).toMatch(/mos-bringup: debug: mount --move \/run \/sysroot\/run \(\d+ ms\)/);
   expect(r.log).toMatch(/mos-bringup: verified state [0-9a-f]{12} of product/);
 });
 

@@ -9,6 +9,7 @@ export { realBootSys, type BootSys, type BlockDevice } from './boot/boot-sys';
 export { findPartitions, waitForPartitions, PARTITIONS } from './boot/partitions';
 export { bootInstalled, DEFAULT_BOOT_PATHS, type BootPaths, type Handover, type StateSelector } from './boot/boot-installed';
 export { handOver, SWITCH_ROOT_FILE, type HandoverStyle } from './boot/handover';
+export { tracedBootSys } from './boot/traced-sys';
 export { bringup, INSTALLED } from './boot/bringup';
 export * from './initrd';
 export { realInitrdSys, type InitrdSys, type ToolResult } from './sys';

@@ -92,5 +92,5 @@ export async function bootInstalled(opts: {
     [dirs.scratch, join(p.newRoot, 'scratch-writes')],
   ];
   if (esp) moves.push([dirs.esp, join(p.newRoot, 'boot', 'efi')]);
-  return { newRoot: p.newRoot, init: '/sbin/init', moves, state, hostfs: mounted };
+  return { newRoot: p.newRoot, init: opts.cmdline.init, moves, state, hostfs: mounted };
 }

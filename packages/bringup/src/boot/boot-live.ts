@@ -112,7 +112,7 @@ export async function bootLive(opts: { sys: BootSys; cmdline: BootCmdline; log: 
   log(`${LIVECD_TARGET} of ${root.name} mounted at ${p.newRoot}`);
   return {
     newRoot: p.newRoot,
-    init: '/sbin/init',
+    init: opts.cmdline.init,
     moves: [
       [dirs.config, join(p.newRoot, 'config')],
       [dirs.store, join(p.newRoot, 'atomfs-store')],

@@ -3,6 +3,7 @@ import { bootLive } from './boot-live';
 import type { BootSys } from './boot-sys';
 import { parseCmdline, type BootCmdline } from './cmdline';
 import { handOver, type HandoverStyle } from './handover';
+import { tracedBootSys } from './traced-sys';
 
 /** The name that means "boot the system installed on this machine". */
 export const INSTALLED = 'mosboot';
@@ -31,13 +32,13 @@ export async function bringup(opts: {
   style?: HandoverStyle;
 }): Promise<Handover> {
   const cmd: BootCmdline = parseCmdline(opts.cmdline);
-  const debug = cmd.debug ? opts.log : () => undefined;
-  debug(`root=soci: ${JSON.stringify(cmd.root)}`);
+  const sys = cmd.debug ? tracedBootSys(opts.sys, opts.log) : opts.sys;
+  if (cmd.debug) opts.log(`debug: root=soci: ${JSON.stringify(cmd.root)}, init ${cmd.init}`);
   const paths = opts.newRoot ? { newRoot: opts.newRoot } : {};
   const h =
     cmd.root.name === INSTALLED
-      ? await bootInstalled({ sys: opts.sys, cmdline: cmd, log: opts.log, selector: opts.selector, now: opts.now, paths })
-      : await bootLive({ sys: opts.sys, cmdline: cmd, log: opts.log, now: opts.now, paths });
-  await handOver(opts.sys, h, { ca: DEFAULT_BOOT_PATHS.ca, log: opts.log, style: opts.style });
+      ? await bootInstalled({ sys, cmdline: cmd, log: opts.log, selector: opts.selector, now: opts.now, paths })
+      : await bootLive({ sys, cmdline: cmd, log: opts.log, now: opts.now, paths });
+  await handOver(sys, h, { ca: DEFAULT_BOOT_PATHS.ca, log: opts.log, style: opts.style });
   return h;
 }

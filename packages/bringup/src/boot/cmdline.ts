@@ -19,7 +19,12 @@ export interface BootCmdline {
   debug: boolean;
   /** `rd.mos.timeout=SECONDS`: how long to wait for boot devices. Default 60. */
   deviceTimeoutMs: number;
+  /** `init=PATH`: the program the new root starts as PID 1. Default `/sbin/init`. */
+  init: string;
 }
+
+/** What the new root runs when the command line names no `init=`. */
+export const DEFAULT_INIT = '/sbin/init';
 
 const KEYS = new Set(['name', 'dev', 'path', 'repo']);
 const DEFAULT_DEVICE_TIMEOUT_S = 60;
@@ -91,9 +96,16 @@ export function parseCmdline(text: string): BootCmdline {
     if (!/^\d{1,5}$/.test(v) || Number(v) === 0) throw bad(`rd.mos.timeout=${v} is not a number of seconds (1..99999)`);
     deviceTimeoutMs = Number(v) * 1000;
   }
+  // The kernel leaves init= to the initramfs; the last one counts, as the kernel's own would.
+  const inits = words.filter((w) => w.startsWith('init='));
+  const init = inits.length ? inits[inits.length - 1].slice('init='.length) : DEFAULT_INIT;
+  if (!/^\/[A-Za-z0-9._+\/-]*$/.test(init) || init.split('/').some((seg) => seg === '..')) {
+    throw bad(`init=${init} must be an absolute path in the new root (letters, digits, . _ + - /, no ..)`, { init });
+  }
   return {
     root: { name: fields.name, path: fields.path ?? 'oci', ...(fields.dev ? { dev: fields.dev } : {}), ...(fields.repo ? { repo: fields.repo } : {}) },
     debug: words.includes('rd.soci-debug'),
     deviceTimeoutMs,
+    init,
   };
 }

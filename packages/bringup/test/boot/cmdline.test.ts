@@ -13,6 +13,7 @@ describe('parseCmdline', () => {
       root: { name: 'mosboot', repo: 'local', path: 'oci' },
       debug: false,
       deviceTimeoutMs: 60_000,
+      init: '/sbin/init',
     });
   });
   it('reads boot media: dev values keep their own "=", path and repo', () => {
@@ -20,10 +21,15 @@ describe('parseCmdline', () => {
       root: { name: 'machine/livecd:1.0', dev: 'LABEL=OCI-BOOT', path: 'oci2', repo: '127.0.0.1:5000' },
       debug: true,
       deviceTimeoutMs: 5000,
+      init: '/sbin/init',
     });
   });
   it('takes the last root=, as the kernel does', () => {
     expect(parseCmdline('root=/dev/sda1 root=soci:name=mosboot').root.name).toBe('mosboot');
+  });
+  it('honours init= (the last one), for the new root', () => {
+    expect(parseCmdline('root=soci:name=mosboot init=/bin/sh').init).toBe('/bin/sh');
+    expect(parseCmdline('init=/bin/sh root=soci:name=mosboot init=/usr/lib/systemd/systemd').init).toBe('/usr/lib/systemd/systemd');
   });
   it.each([
     ['console=ttyS0', /no root=soci/],
@@ -36,6 +42,9 @@ describe('parseCmdline', () => {
     ['root=soci:name=x,path=../etc', /relative directory/],
     ['root=soci:name=x,path=/abs', /relative directory/],
     ['root=soci:name=mosboot rd.mos.timeout=soon', /not a number of seconds/],
+    ['root=soci:name=mosboot init=sbin/init', /init=sbin\/init must be an absolute path/],
+    ['root=soci:name=mosboot init=/sbin/../bin/sh', /no \.\./],
+    ['root=soci:name=mosboot init=/bin/sh;reboot', /must be an absolute path/],
   ])('refuses %j with a clear error', (line, why) => {
     expect(() => parseCmdline(line)).toThrow(expect.objectContaining({ code: 'ERR_BRINGUP_CMDLINE', message: expect.stringMatching(why) }));
   });

@@ -1,6 +1,6 @@
 // The boot flow's decisions over a fake BootSys (no root, no disks): which partitions, how
 // long it waits, what it moves, and that a missing init stops the handover before any move.
-import { findPartitions, handOver, waitForPartitions, type BlockDevice, type Handover } from '@mos/bringup';
+import { findPartitions, handOver, tracedBootSys, waitForPartitions, type BlockDevice, type Handover } from '@mos/bringup';
 import { FakeBootSys } from '../helpers/fake-boot-sys';
 
 const dev = (name: string, partname?: string): BlockDevice => ({ name, path: `/dev/${name}`, ...(partname ? { partname } : {}) });
@@ -68,5 +68,22 @@ describe('handOver', () => {
     const sys = new FakeBootSys();
     await expect(handOver(sys, h, { ca: '/manifestCA.pem', log: () => undefined })).rejects.toMatchObject({ code: 'ERR_BRINGUP_NO_INIT' });
     expect(sys.calls).toEqual([]);
+  });
+});
+
+describe('rd.soci-debug tracing', () => {
+  it('logs each effect with its duration, and a failure with what failed, passing results through', async () => {
+    const fake = new FakeBootSys();
+    fake.answers.set('ip', 'link up');
+    const log: string[] = [];
+    const sys = tracedBootSys(fake, (s) => log.push(s));
+    await sys.mount({ fstype: 'ext4', source: '/dev/vda2', target: '/config', options: 'ro' });
+    expect(await sys.run('ip', ['link'])).toBe('link up');
+    fake.moveMount = async () => {
+      throw new Error('EINVAL');
+    };
+    await expect(sys.moveMount('/config', '/sysroot/config')).rejects.toThrow('EINVAL');
+    expect(log).toEqual(['debug: mount -t ext4 -o ro /dev/vda2 /config (0 ms)', 'debug: ip link (0 ms)', 'debug: mount --move /config /sysroot/config failed after 0 ms: EINVAL']);
+    expect(fake.calls).toEqual(['mount ext4 /dev/vda2 /config ro', 'run ip link']);
   });
 });
