@@ -77,7 +77,11 @@ export async function handPublish(w: World, opts: { json: Buffer; signature: Buf
 }
 
 /** The original's hand-written install.json (install.bats), hostfs only. */
-export function handJson(w: World, over: { digest?: string; size?: number; version?: number; product?: string; name?: string; targets?: unknown[] } = {}, tag = 'busybox-squashfs'): Buffer {
+export function handJson(
+  w: World,
+  over: { digest?: string; size?: number; version?: number; product?: string; name?: string; targets?: unknown[]; serial?: number; expires?: string } = {},
+  tag = 'busybox-squashfs',
+): Buffer {
   const img = fixtureImage(w, tag);
   const targets = over.targets ?? [
     {
@@ -90,5 +94,6 @@ export function handJson(w: World, over: { digest?: string; size?: number; versi
       size: over.size ?? img.size,
     },
   ];
-  return Buffer.from(JSON.stringify({ version: over.version ?? 1, product: over.product ?? w.product, update_type: 'complete', targets }, null, 2) + '\n');
+  const fresh = { ...(over.serial !== undefined ? { serial: over.serial } : {}), ...(over.expires !== undefined ? { expires: over.expires } : {}) };
+  return Buffer.from(JSON.stringify({ version: over.version ?? 1, product: over.product ?? w.product, update_type: 'complete', targets, ...fresh }, null, 2) + '\n');
 }

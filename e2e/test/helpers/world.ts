@@ -63,11 +63,16 @@ export function installYaml(w: World, kind: Kind, opts: { image?: string; update
   return `version: 1\nproduct: ${opts.product ?? w.product}\nupdate_type: ${opts.updateType ?? 'complete'}\ntargets:\n${targets}`;
 }
 
-/** Publishes an import manifest with mosb (skip-bootkit, as the original's good_install). */
-export async function publishYaml(w: World, yaml: string, name: string): Promise<string> {
+let lastSerial = 0;
+/** A serial greater than every one handed out before: publishes a second apart would share mosb's default (seconds). */
+export const nextSerial = (): number => (lastSerial = Math.max(Date.now(), lastSerial + 1));
+
+/** Publishes an import manifest with mosb (skip-bootkit, as the original's good_install), with a fresh serial unless `extra` gives one. */
+export async function publishYaml(w: World, yaml: string, name: string, extra: string[] = []): Promise<string> {
   const file = join(w.dirs.make('mos-e2e-yaml-'), 'manifest.yaml');
   writeFileSync(file, yaml);
-  await runOk('mosb', ['manifest', 'publish', '--project', 'e2e:default', '--repo', w.registry.host, '--name', name, '--skip-bootkit', file], { env: w.env });
+  const serial = extra.includes('--serial') ? [] : ['--serial', String(nextSerial())];
+  await runOk('mosb', ['manifest', 'publish', '--project', 'e2e:default', '--repo', w.registry.host, '--name', name, '--skip-bootkit', ...serial, ...extra, file], { env: w.env });
   return `${w.registry.host}/${name}`;
 }
 

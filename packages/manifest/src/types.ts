@@ -60,6 +60,14 @@ export interface InstallManifest {
   storage: StorageItem[];
   targets: Target[];
   update_type: UpdateType;
+  /**
+   * Signed, monotonic release number (mos; the original ignores it). An update must carry a
+   * greater one than the newest the machine applied, so an older signed manifest cannot be
+   * replayed. Absent reads as 0.
+   */
+  serial?: number;
+  /** Signed RFC 3339 time after which the manifest is refused (install, update and boot). */
+  expires?: string;
 }
 
 /** A target of an import manifest (`manifest.yaml`): where to get the image, digest/size optional. */
@@ -95,4 +103,6 @@ export interface SystemManifest {
   uidmaps: UidMap[];
   targets: SysTarget[];
   storage: StorageItem[];
+  /** The greatest install-manifest serial this machine has applied (absent: 0). Never goes down, also across rollbacks. */
+  newest_serial?: number;
 }

@@ -1,6 +1,8 @@
 /** Errors of the mosctl operations, each with a stable `code` the CLI maps to an exit status. */
 export type MosctlErrorCode =
   | 'ERR_MOSCTL_INVALID'
+  /** An option's value is malformed (`--serial`, `--expires`): a usage mistake, exit 2. */
+  | 'ERR_MOSCTL_BAD_OPTION'
   | 'ERR_MOSCTL_NOT_FOUND'
   | 'ERR_MOSCTL_NEEDS_BOOTKIT'
   | 'ERR_MOSCTL_VERIFY_FAILED'

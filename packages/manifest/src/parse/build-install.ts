@@ -18,7 +18,7 @@ export interface ResolvedImage {
  * import { installFromImport, serializeInstallManifest } from '@mos/manifest';
  * const bytes = serializeInstallManifest(installFromImport(imported, [{ digest, size }]));
  */
-export function installFromImport(imp: ImportManifest, images: ResolvedImage[]): InstallManifest {
+export function installFromImport(imp: ImportManifest, images: ResolvedImage[], fresh: Pick<InstallManifest, 'serial' | 'expires'> = {}): InstallManifest {
   if (images.length !== imp.targets.length) throw new Error(`${images.length} resolved images for ${imp.targets.length} targets`);
   const issues = imp.targets.flatMap((t, i) => {
     const out = [];
@@ -41,7 +41,7 @@ export function installFromImport(imp: ImportManifest, images: ResolvedImage[]):
     storage: t.storage,
     size: images[i].size,
   }));
-  const install: InstallManifest = { version: imp.version, product: imp.product, storage: imp.storage, targets, update_type: imp.update_type || 'partial' };
+  const install: InstallManifest = { version: imp.version, product: imp.product, storage: imp.storage, targets, update_type: imp.update_type || 'partial', ...fresh };
   const v = validateInstallManifest(JSON.parse(serializeInstallManifest(install).toString()));
   if (v.errors.length) throw new InvalidManifestError('install manifest', v.errors);
   return install;
@@ -49,7 +49,8 @@ export function installFromImport(imp: ImportManifest, images: ResolvedImage[]):
 
 /**
  * The bytes of an install manifest as the original's Go structs marshal them: compact JSON,
- * fields in struct order. These exact bytes are what gets signed.
+ * fields in struct order, then mos's `serial` and `expires` when set (top-level keys the
+ * original's decoder ignores). These exact bytes are what gets signed.
  */
 export function serializeInstallManifest(m: InstallManifest): Buffer {
   const ordered = {
@@ -67,6 +68,8 @@ export function serializeInstallManifest(m: InstallManifest): Buffer {
       size: t.size,
     })),
     update_type: m.update_type,
+    ...(m.serial !== undefined ? { serial: m.serial } : {}),
+    ...(m.expires !== undefined ? { expires: m.expires } : {}),
   };
   return Buffer.from(JSON.stringify(ordered));
 }

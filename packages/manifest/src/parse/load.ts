@@ -51,9 +51,9 @@ export function loadSystemManifest(bytes: Buffer | string, what = 'manifest.json
   return orThrow(what, validateSystemManifest(parseJsonTree(bytes, what)));
 }
 
-/** The bytes mos writes for a system manifest (keys in the original's order, 2-space JSON). */
+/** The bytes mos writes for a system manifest (keys in the original's order, then mos's `newest_serial` when set; 2-space JSON). */
 export function serializeSystemManifest(sys: SystemManifest): Buffer {
-  const ordered = { uidmaps: sys.uidmaps, targets: sys.targets, storage: sys.storage };
+  const ordered = { uidmaps: sys.uidmaps, targets: sys.targets, storage: sys.storage, ...(sys.newest_serial ? { newest_serial: sys.newest_serial } : {}) };
   return Buffer.from(JSON.stringify(ordered, null, 2) + '\n');
 }
 

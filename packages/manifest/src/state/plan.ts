@@ -26,7 +26,7 @@ export function systemForInstall(install: NamedInstall, policy: UidRangePolicy):
     throw new ManifestError('ERR_MANIFEST_INVALID', 'cannot install a partial manifest: an install needs update_type "complete"');
   }
   const targets = sysTargets(install);
-  return finish({ targets, storage: install.manifest.storage }, [], new Map([[install.sha256, install.manifest]]), policy);
+  return withSerial(finish({ targets, storage: install.manifest.storage }, [], new Map([[install.sha256, install.manifest]]), policy), install.manifest.serial ?? 0);
 }
 
 /**
@@ -43,8 +43,11 @@ export function systemForUpdate(
 ): SystemManifest {
   const merged = mergeTargets(current, { targets: sysTargets(update), storage: update.manifest.storage }, update.manifest.update_type);
   const all = new Map(installs).set(update.sha256, update.manifest);
-  return finish(merged, current.uidmaps, all, policy);
+  return withSerial(finish(merged, current.uidmaps, all, policy), Math.max(current.newest_serial ?? 0, update.manifest.serial ?? 0));
 }
+
+/** The newest applied serial rides along in the committed state (omitted while 0, as the original had none). */
+const withSerial = (sys: SystemManifest, serial: number): SystemManifest => (serial > 0 ? { ...sys, newest_serial: serial } : sys);
 
 function finish(
   set: { targets: SysTarget[]; storage: SystemManifest['storage'] },

@@ -2,6 +2,7 @@ import { assertProduct, TrustError, verifySignedManifest, type TrustAnchors } fr
 import { VerifyFailedError, type Issue } from '../errors';
 import type { SignedInstall } from '../git/state-repo';
 import { loadInstallManifest } from '../parse/load';
+import { assertNotExpired } from './freshness';
 import type { InstallManifest } from '../types';
 
 /** A signed install manifest whose signature, chain and product verified. */
@@ -19,7 +20,8 @@ export interface VerifiedInstall {
 /**
  * Verifies one signed install manifest before anything trusts it: the certificate chains to
  * the manifest CA, the signature verifies over the exact bytes, the bytes parse and validate,
- * and the manifest's `product` is the product the certificate is bound to.
+ * the manifest's `product` is the product the certificate is bound to, and its signed `expires`
+ * (if any) has not passed at `now`.
  *
  * @example
  * import { verifyInstall } from '@mos/manifest';
@@ -31,6 +33,7 @@ export function verifyInstall(signed: SignedInstall, anchors: TrustAnchors, now?
     const v = verifySignedManifest({ data: signed.json, signature: signed.signature, certificate: signed.certificate, anchors, now });
     const parsed = loadInstallManifest(signed.json, what);
     assertProduct(v.leaf, parsed.manifest.product);
+    assertNotExpired(parsed.manifest, what, now);
     return { sha256: signed.sha256, signed, manifest: parsed.manifest, product: parsed.manifest.product, signer: v.leaf.commonName, warnings: parsed.warnings };
   } catch (e) {
     if (e instanceof TrustError) throw new VerifyFailedError(`${what}: verification failed (${e.check}): ${e.message}`, e.check, { cause: e });

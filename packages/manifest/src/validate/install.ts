@@ -29,7 +29,29 @@ export function validateInstallManifest(tree: Tree): Validated<InstallManifest> 
     return { ...readTargetCommon(t), digest, size };
   });
   checkTargets(targets, storage, 'targets', errors, warnings);
-  return { value: { version, product, storage, targets, update_type }, errors, warnings };
+  const fresh = readFreshness(f, tree);
+  return { value: { version, product, storage, targets, update_type, ...fresh }, errors, warnings };
+}
+
+/** RFC 3339 date-time with a zone (`Z` or an offset), seconds required, fractions allowed. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** `serial` (a non-negative integer, at most 2^53-1) and `expires` (RFC 3339), when present. */
+function readFreshness(f: Fields, tree: Tree): Pick<InstallManifest, 'serial' | 'expires'> {
+  const out: Pick<InstallManifest, 'serial' | 'expires'> = {};
+  if (tree.serial !== undefined && tree.serial !== null) {
+    const serial = f.int('serial');
+    if (serial < 0) f.issue('serial', 'serial', `serial ${serial} must not be negative`);
+    out.serial = serial;
+  }
+  if (tree.expires !== undefined && tree.expires !== null) {
+    const expires = f.string('expires');
+    if (!RFC3339.test(expires) || Number.isNaN(Date.parse(expires))) {
+      f.issue('expires', 'expires', `expires ${JSON.stringify(expires)} must be an RFC 3339 time such as 2027-01-31T00:00:00Z`);
+    }
+    out.expires = expires;
+  }
+  return out;
 }
 
 export function readUpdateType(f: Fields, warnings: Issue[]): UpdateType {

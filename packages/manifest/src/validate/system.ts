@@ -31,5 +31,10 @@ export function validateSystemManifest(tree: Tree): Validated<SystemManifest> {
     return { name, source };
   });
   const storage = readStorageItems(f);
-  return { value: { uidmaps, targets, storage }, errors, warnings: [] };
+  const value: SystemManifest = { uidmaps, targets, storage };
+  if (tree.newest_serial !== undefined && tree.newest_serial !== null) {
+    value.newest_serial = f.int('newest_serial');
+    if (value.newest_serial < 0) f.issue('newest_serial', 'serial', `newest_serial ${value.newest_serial} must not be negative`);
+  }
+  return { value, errors, warnings: [] };
 }

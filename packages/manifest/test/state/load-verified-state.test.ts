@@ -29,6 +29,16 @@ beforeEach(() => {
 afterEach(() => rmrf(root));
 
 describe('loadVerifiedState', () => {
+  test('a committed manifest past its signed expires does not verify at boot (the clock is injectable)', async () => {
+    await installSigned(install({ product: keys.product, targets: [target()], expires: '2030-01-01T00:00:00Z', serial: 3 }));
+    await expect(loadVerifiedState({ root, checkTarget: () => undefined, now: new Date('2029-12-31T23:59:59Z') })).resolves.toMatchObject({ product: keys.product });
+    await expect(loadVerifiedState({ root, checkTarget: () => undefined, now: new Date('2030-01-01T00:00:01Z') })).rejects.toMatchObject({
+      code: 'ERR_MANIFEST_VERIFY_FAILED',
+      check: 'expired',
+      message: expect.stringMatching(/expired at 2030-01-01T00:00:00Z/),
+    });
+  });
+
   test('verifies a committed install: product, targets in order, the CA found under the root', async () => {
     const signed = await installSigned(install({ product: keys.product, targets: [target(), containerTarget] }));
     const checked: string[] = [];

@@ -5,6 +5,12 @@ const simple = (over: Record<string, unknown> = {}) =>
   target({ service_name: 'web', service_type: 'container', network: { type: 'simple', ipv4: '10.0.3.99/24', ipv6: '', ports: [{ host: 80, container: 5000 }] }, ...over });
 
 describe('install manifest validation', () => {
+  test('serial and expires are read when present, absent otherwise (the original has neither)', () => {
+    expect(validateInstallManifest(install({ serial: 1733400000, expires: '2027-01-31T00:00:00.5+01:00' })).value).toMatchObject({ serial: 1733400000, expires: '2027-01-31T00:00:00.5+01:00' });
+    const plain = validateInstallManifest(install({})).value;
+    expect('serial' in plain || 'expires' in plain).toBe(false);
+  });
+
   test('the original example shape is valid, nulls normalised, unknown keys ignored', () => {
     const tree = install({ storage: null, extra: 'ignored', targets: [target(), simple()] });
     const v = validateInstallManifest(tree);
@@ -23,6 +29,12 @@ describe('install manifest validation', () => {
     ['empty product', install({ product: '' }), 'product', 'required'],
     ['product with control chars', install({ product: 'a\nb' }), 'product', 'text'],
     ['unknown update_type', install({ update_type: 'sometimes' }), 'update_type', 'update-type'],
+    ['negative serial', install({ serial: -1 }), 'serial', 'serial'],
+    ['serial as string', install({ serial: '7' }), 'serial', 'type'],
+    ['serial past 2^53', install({ serial: 2 ** 53 }), 'serial', 'type'],
+    ['expires without zone', install({ expires: '2027-01-01T00:00:00' }), 'expires', 'expires'],
+    ['expires as a date only', install({ expires: '2027-01-01' }), 'expires', 'expires'],
+    ['expires impossible', install({ expires: '2027-13-45T00:00:00Z' }), 'expires', 'expires'],
     ['empty service_name', install({ targets: [target({ service_name: '' })] }), 'targets[0].service_name', 'required'],
     ['service_name ..', install({ targets: [target({ service_name: '..' })] }), 'targets[0].service_name', 'safe-name'],
     ['service_name with /', install({ targets: [target({ service_name: 'a/b' })] }), 'targets[0].service_name', 'safe-name'],

@@ -38,6 +38,10 @@ export interface PublishOptions extends RemoteAccessOptions {
   keysetsDir?: string;
   onProgress?: (e: ProgressEvent & { target: string }) => void;
   now?: Date;
+  /** The signed release number; updates must grow it. Default: the publish time in seconds since the epoch. */
+  serial?: number;
+  /** Signed RFC 3339 time after which machines refuse the manifest. Default: never. */
+  expires?: string;
 }
 
 export interface PublishResult {
@@ -92,7 +96,7 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
 
   // Resolve every source first: a wrong pin fails before anything is pushed.
   const sources = await Promise.all(imp.targets.map(async (t) => resolveTarget(t.source, opts)));
-  const install = installFromImport(imp, sources);
+  const install = installFromImport(imp, sources, freshness(opts));
   const json = serializeInstallManifest(install);
   const signature = signDetached({ data: json, key });
 
@@ -102,6 +106,22 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
   }
   const artifact = await pushArtifact(registry, opts, json, cert, signature, tag, opts.now ?? new Date());
   return { reference: `docker://${opts.repo}/${name}:${tag}`, artifact, sha256: sha256Digest(json).slice('sha256:'.length), install, warnings: notes };
+}
+
+/** `serial` (default: now in seconds) and `expires`, checked: a bad value is a usage mistake, and an `expires` already past would publish a manifest every machine refuses. */
+function freshness(opts: PublishOptions): { serial: number; expires?: string } {
+  const now = opts.now ?? new Date();
+  const serial = opts.serial ?? Math.floor(now.getTime() / 1000);
+  if (!Number.isSafeInteger(serial) || serial < 0) {
+    throw new MosctlError('ERR_MOSCTL_BAD_OPTION', `--serial ${opts.serial} must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
+  }
+  if (opts.expires === undefined) return { serial };
+  const at = Date.parse(opts.expires);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(opts.expires) || Number.isNaN(at)) {
+    throw new MosctlError('ERR_MOSCTL_BAD_OPTION', `--expires ${JSON.stringify(opts.expires)} must be an RFC 3339 time such as 2027-01-31T00:00:00Z`);
+  }
+  if (at <= now.getTime()) throw new MosctlError('ERR_MOSCTL_BAD_OPTION', `--expires ${opts.expires} is not in the future: every machine would refuse this manifest`);
+  return { serial, expires: opts.expires };
 }
 
 async function resolveTarget(source: string, opts: RemoteAccessOptions): Promise<{ digest: string; size: number }> {

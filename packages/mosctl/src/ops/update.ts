@@ -1,5 +1,6 @@
 import type { ProgressEvent, RemoteAccessOptions } from '@mos/oci-store';
 import {
+  assertNewer,
   commitState,
   loadVerifiedState,
   lockState,
@@ -34,7 +35,8 @@ export interface UpdateResult {
 /**
  * `mosctl update` (mos-original §4.10): with the state lock held exclusively, re-verify the
  * current state (signatures, chain, product, every image in the store), fetch and verify the
- * new manifest, refuse another product, import its images, merge (`complete` replaces,
+ * new manifest (signature, chain, not expired), refuse another product, refuse a manifest whose
+ * serial is not greater than the newest this machine applied (a replay), import its images, merge (`complete` replaces,
  * `partial` merges by name), and commit exactly `manifest.json` plus the referenced triples.
  * The commit is the last step and atomic: a failure or kill before it leaves the previous
  * state current; images imported by a failed update are unreferenced and left for `gc`.
@@ -55,6 +57,8 @@ export async function update(opts: UpdateOptions): Promise<UpdateResult> {
     if (JSON.stringify(system) === JSON.stringify(current.system)) {
       return { root, commit: current.commit, previous: current.commit, changed: false, system };
     }
+    // Anything that would change the machine must be newer than all it applied (no replay).
+    assertNewer(current.system, next);
     await importTargets({ root, from: fetched.reference, targets: next.manifest.targets, registry: opts, onProgress: opts.onProgress });
     const check = await storeTargetCheck(root);
     for (const t of next.manifest.targets) await check({ name: t.service_name, install: next.sha256, target: t });
