@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   sh.step('Publish a signed install manifest: images to mos:<hex>, install.json signed, with its referrers');
   const target = (name: string, tag: string, type: string) => `  - service_name: ${name}\n    source: oci:${images}:${tag}\n    version: 1.0.0\n    service_type: ${type}\n    network: {type: host}\n`;
   const v1 = manifestYaml(product, 'complete', target('hostfs', 'hostfs-1.0', 'hostfs'));
-  sh.run('mosb', ['manifest', 'publish', '--project', 'demo:default', '--repo', registry, '--name', 'demo/install:1.0', '--skip-bootkit', v1]);
+  sh.run('mosb', ['manifest', 'publish', '--project', 'demo:default', '--repo', registry, '--name', 'demo/install:1.0', '--serial', '100', '--skip-bootkit', v1]);
 
   sh.step('Install it into a sandbox root: verified first, images imported, state committed');
   const root = join(work, 'root');
@@ -98,8 +98,11 @@ async function main(): Promise<void> {
 
   sh.step('Publish a partial update that adds an fs-only target, and apply it');
   const v2 = manifestYaml(product, 'partial', target('tools', 'tools-1.0', 'fs-only'));
-  sh.run('mosb', ['manifest', 'publish', '--project', 'demo:default', '--repo', registry, '--name', 'demo/install:1.1', '--skip-bootkit', v2]);
+  sh.run('mosb', ['manifest', 'publish', '--project', 'demo:default', '--repo', registry, '--name', 'demo/install:1.1', '--serial', '110', '--skip-bootkit', v2]);
   sh.run('mosctl', ['update', '-r', root, `${registry}/demo/install:1.1`]);
+
+  sh.step('Replay the older, validly signed 1.0 (serial 100) as an update: refused, the machine applied 110');
+  sh.run('mosctl', ['update', '-r', root, `${registry}/demo/install:1.0`], true);
   const tools = join(root, 'mnt', 'tools');
   sh.run('mosctl', ['mount', '--rfs', root, '--target', 'tools', '--readonly', '--dest', tools]);
   sh.run('cat', [join(tools, 'share', 'README')]);
@@ -128,7 +131,7 @@ async function services(root: string, registry: string, product: string, images:
   sh.step('Add a web service: a busybox httpd container on a "simple" network with port 8080 forwarded');
   const yaml = manifestYaml(product, 'partial',
     `  - service_name: web\n    source: oci:${images}:web-1.0\n    version: 1.0.0\n    service_type: container\n    nsgroup: web\n    network: {type: simple, ports: [{host: 8080, container: 80}]}\n`);
-  sh.run('mosb', ['manifest', 'publish', '--project', 'demo:default', '--repo', registry, '--name', 'demo/install:1.2', '--skip-bootkit', yaml]);
+  sh.run('mosb', ['manifest', 'publish', '--project', 'demo:default', '--repo', registry, '--name', 'demo/install:1.2', '--serial', '120', '--skip-bootkit', yaml]);
   sh.run('mosctl', ['update', '-r', root, `${registry}/demo/install:1.2`]);
 
   sh.step('Boot the services: mos supervises them itself (no systemd needed)');
