@@ -3,6 +3,7 @@ export * from './errors';
 export { publish, type PublishOptions, type PublishResult } from './ops/publish';
 export { install, type InstallOptions, type InstallResult } from './ops/install';
 export { update, type UpdateOptions, type UpdateResult } from './ops/update';
+export { gc, type GcOptions, type GcResult } from './ops/gc';
 export { mount, umount, type MountOptions, type MountResult } from './ops/mount';
 export { status, STATUS_SCHEMA_VERSION, type StatusReport, type TargetStatus } from './ops/status';
 export { installPartition, type InstallPartitionOptions, type InstallPartitionResult, type InstalledPartition } from './ops/install-partition';

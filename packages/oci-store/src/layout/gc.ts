@@ -4,12 +4,18 @@ import { isDigest } from '../format/digest';
 import { successors } from '../graph/walk';
 import type { Descriptor } from '../format/types';
 import type { LayoutStore } from './layout-store';
-import { UPLOADS } from './index-file';
+import { UPLOADS, writeIndex } from './index-file';
 
 /** Options of {@link gc}. */
 export interface GcOptions {
   /** List what would be removed, remove nothing. Default false. */
   dryRun?: boolean;
+  /**
+   * Which `index.json` entries stay roots. Entries it rejects are dropped from the index first
+   * (atomically, under the same exclusive lock as the sweep), so what only they reached is
+   * swept too: mos keeps the images its recent states name. Default: every entry stays.
+   */
+  keepRoot?: (entry: Descriptor) => boolean;
 }
 
 /** What {@link gc} removed (or would remove). */
@@ -23,6 +29,8 @@ export interface GcResult {
   kept: number;
   /** Stale staging files removed from `.uploads/`. */
   staleUploads: number;
+  /** The `index.json` entries `keepRoot` dropped (or would drop). */
+  droppedRoots: Descriptor[];
 }
 
 /**
@@ -31,7 +39,8 @@ export interface GcResult {
  * too, where umoci 0.4.7 stops); every other blob under `blobs/` is removed. A referrer
  * artifact is an `index.json` entry, so it stays, and it keeps its subject alive. Runs under
  * the exclusive store lock, so never concurrently with an import; leftovers of crashed
- * imports in `.uploads/` are removed too. One directory flush at the end.
+ * imports in `.uploads/` are removed too. One directory flush at the end. With `keepRoot`,
+ * the index entries it rejects stop being roots (and leave `index.json`) first.
  *
  * @example
  * import { LayoutStore, gc } from '@mos/oci-store';
@@ -41,8 +50,14 @@ export async function gc(store: LayoutStore, opts: GcOptions = {}): Promise<GcRe
   const dryRun = opts.dryRun ?? false;
   const lock = await store.exclusive();
   try {
-    const live = await mark(store, (await store.index()).manifests);
-    const result: GcResult = { dryRun, removed: [], freedBytes: 0, kept: 0, staleUploads: 0 };
+    const index = await store.index();
+    const roots = opts.keepRoot ? index.manifests.filter((d) => opts.keepRoot!(d)) : index.manifests;
+    const droppedRoots = index.manifests.filter((d) => !roots.includes(d));
+    // The index is rewritten before the sweep: a kill between the two leaves blobs nothing
+    // reaches, which the next gc sweeps; never an index naming swept blobs.
+    if (droppedRoots.length && !dryRun) await writeIndex(store.dir, { ...index, manifests: roots }, store.sys);
+    const live = await mark(store, roots);
+    const result: GcResult = { dryRun, removed: [], freedBytes: 0, kept: 0, staleUploads: 0, droppedRoots };
     const touched = new Set<string>();
     for (const [digest, path] of await listBlobs(store.dir)) {
       if (live.has(digest)) {

@@ -35,6 +35,26 @@ async function messyLayout(dir: string) {
 }
 
 describe('gc', () => {
+  it('keepRoot: rejected index entries stop being roots (reported in a dry run, dropped for real), the rest stays', async () => {
+    const dir = dirs.make();
+    const s = await LayoutStore.open(dir, { create: true });
+    const keep = await buildImage(s, { layerMediaType: MediaType.LayerTarGzip });
+    const drop = await buildImage(s, { layerMediaType: MediaType.LayerTarGzip });
+    await s.tag(keep.manifest, 'keep');
+    await s.tag(drop.manifest, 'drop');
+    const keepRoot = (d: { annotations?: Record<string, string> }) => d.annotations?.['org.opencontainers.image.ref.name'] !== 'drop';
+    const before = blobSet(dir);
+    const dry = await gc(s, { dryRun: true, keepRoot });
+    expect(dry.droppedRoots.map((d) => d.digest)).toEqual([drop.manifest.digest]);
+    expect(dry.removed).toContain(drop.manifest.digest);
+    expect(blobSet(dir)).toEqual(before);
+    expect(await s.tags()).toEqual(['drop', 'keep']);
+    const real = await gc(s, { keepRoot });
+    expect(real.removed).toEqual(dry.removed);
+    expect(await s.tags()).toEqual(['keep']);
+    expect((await fsck(s)).problems).toEqual([]);
+  });
+
   it('leaves the same blobs as umoci gc on a copy of the same layout', async () => {
     const root = dirs.make();
     const a = join(root, 'a');

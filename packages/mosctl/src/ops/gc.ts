@@ -1,0 +1,70 @@
+import { gc as sweep, LayoutStore, type Descriptor } from '@mos/oci-store';
+import { loadInstallManifest, lockState, readCommittedState, resolveTarget, stateHistory, statePaths, storeDir } from '@mos/manifest';
+import { MosctlError } from '../errors';
+
+export interface GcOptions {
+  root?: string;
+  /** How many states before the current one keep their images (so a rollback works). Default 1. */
+  keep?: number;
+  /** Report what would go, remove nothing. */
+  dryRun?: boolean;
+}
+
+export interface GcResult {
+  root: string;
+  dryRun: boolean;
+  /** The commits whose images were kept, newest first. */
+  keptStates: string[];
+  /** Image manifests no kept state names, dropped from the store (digests, sorted). */
+  removedImages: string[];
+  /** Blobs swept (the dropped images' own, shared ones stay) and the bytes they used. */
+  removedBlobs: number;
+  freedBytes: number;
+  /** Leftovers of killed imports removed from the store's staging directory. */
+  staleUploads: number;
+}
+
+/** The image tags mos's import writes: the image manifest's own digest as its name. */
+const REF_NAME = 'org.opencontainers.image.ref.name';
+const isImportTag = (d: Descriptor) => d.annotations?.[REF_NAME] === d.digest;
+
+/**
+ * `mosctl gc`: removes the images (and their blobs) that none of the current state and the
+ * `keep` states before it names, with the state lock held exclusively (no update commits a
+ * state naming an image meanwhile) and the store's exclusive lock for the sweep (no import
+ * runs meanwhile). Leftovers of killed imports go too. Only entries of mos's own import form
+ * (tag = digest) are candidates; anything else in the store stays.
+ *
+ * @example
+ * import { gc } from '@mos/mosctl';
+ * const r = await gc({ root: '/', keep: 1, dryRun: true });
+ */
+export async function gc(opts: GcOptions = {}): Promise<GcResult> {
+  const root = opts.root ?? '/';
+  const keep = opts.keep ?? 1;
+  if (!Number.isSafeInteger(keep) || keep < 0) throw new MosctlError('ERR_MOSCTL_BAD_OPTION', `--keep ${opts.keep} must be a whole number of states (0 keeps only the current one)`);
+  const lock = await lockState({ root, mode: 'exclusive' });
+  try {
+    const { configDir } = statePaths(root);
+    const states = (await stateHistory({ configDir, depth: keep + 1 })).map((h) => h.commit);
+    const live = new Set<string>();
+    for (const commit of states) {
+      const state = await readCommittedState({ configDir, commit });
+      const installs = new Map([...state.installs].map(([sha, s]) => [sha, loadInstallManifest(s.json, `${sha}.json of commit ${commit.slice(0, 12)}`).manifest]));
+      for (const t of state.system.targets) live.add(resolveTarget(t, installs).digest);
+    }
+    const store = await LayoutStore.open(storeDir(root));
+    const r = await sweep(store, { dryRun: opts.dryRun, keepRoot: (d) => !isImportTag(d) || live.has(d.digest) });
+    return {
+      root,
+      dryRun: r.dryRun,
+      keptStates: states,
+      removedImages: r.droppedRoots.map((d) => d.digest).sort(),
+      removedBlobs: r.removed.length,
+      freedBytes: r.freedBytes,
+      staleUploads: r.staleUploads,
+    };
+  } finally {
+    await lock.release();
+  }
+}
