@@ -16,6 +16,8 @@ export { statePaths } from './state/paths';
 export { systemForInstall, systemForUpdate, resolveTarget, type NamedInstall } from './state/plan';
 export { verifyInstall, type VerifiedInstall } from './state/verify-install';
 export { assertNewer, assertNotExpired } from './state/freshness';
+export { stateChanges, takesEffectAtBoot, type StateChanges, type StateView, type TargetChange } from './state/changes';
+export { findRollbackTarget, sameSystem } from './state/rollback-target';
 export { loadVerifiedState, type VerifiedState, type VerifiedTarget, type TargetCheck } from './state/load-verified-state';
 export { storeTargetCheck, storeDir, ImageVerifyFailedError } from './state/store-check';
 export { lockState, lockHolder, StateLockedError, type StateLock } from './state/lock';

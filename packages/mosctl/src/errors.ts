@@ -4,6 +4,8 @@ export type MosctlErrorCode =
   /** An option's value is malformed (`--serial`, `--expires`): a usage mistake, exit 2. */
   | 'ERR_MOSCTL_BAD_OPTION'
   | 'ERR_MOSCTL_NOT_FOUND'
+  /** A state cannot be made current because images it names are gone from the store (`details.missing`). */
+  | 'ERR_MOSCTL_IMAGES_NOT_FOUND'
   | 'ERR_MOSCTL_NEEDS_BOOTKIT'
   | 'ERR_MOSCTL_VERIFY_FAILED'
   /** `--partition PATH` is not a whole-disk block device (a regular file, a partition, absent). */

@@ -3,6 +3,8 @@ export * from './errors';
 export { publish, type PublishOptions, type PublishResult } from './ops/publish';
 export { install, type InstallOptions, type InstallResult } from './ops/install';
 export { update, type UpdateOptions, type UpdateResult } from './ops/update';
+export { rollback, type RollbackOptions, type RollbackResult } from './ops/rollback';
+export { activateChanges, type ActivationResult } from './ops/activate-changes';
 export { gc, type GcOptions, type GcResult } from './ops/gc';
 export { mount, umount, type MountOptions, type MountResult } from './ops/mount';
 export { status, STATUS_SCHEMA_VERSION, type StatusReport, type TargetStatus } from './ops/status';

@@ -10,6 +10,8 @@ export const EXIT = {
   exists: 5,
   busy: 6,
   registry: 7,
+  /** `update --check`: the manifest changes nothing here (already applied). */
+  upToDate: 8,
 } as const;
 
 /**

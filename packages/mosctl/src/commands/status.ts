@@ -22,6 +22,9 @@ function render(r: StatusReport): string {
   const lines = [`root     ${r.root}`];
   if (r.verified) lines.push(`product  ${r.product}`, `state    ${r.commit?.slice(0, 12)} (${r.history?.[0]?.time ?? '?'}), verified against ${r.caPath}`);
   else lines.push(`state    ${r.commit?.slice(0, 12) ?? '?'}: DOES NOT VERIFY: ${r.error?.message}`);
+  if (r.newestSerial !== undefined) lines.push(`serial   ${r.newestSerial} (an update must be newer)`);
+  if (r.rollbackTarget) lines.push(`rollback to ${r.rollbackTarget.commit.slice(0, 12)} (${r.rollbackTarget.message.split('\n')[0]})`);
+  if (r.lastRollback) lines.push(`last rollback ${r.lastRollback.time}: ${r.lastRollback.message.split('\n')[0]}`);
   if (r.targets?.length) {
     const rows = r.targets.map((t) => [t.name, t.type, t.version, `${t.digest.slice(0, 19)}…`, String(t.size), t.mounts.map((m) => `${m.dest} (${m.writable ? 'rw' : 'ro'})`).join(', ') || '-']);
     const head = ['TARGET', 'TYPE', 'VERSION', 'DIGEST', 'SIZE', 'MOUNTED'];

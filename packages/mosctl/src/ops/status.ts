@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { listMolecules } from '@mos/atomfs';
-import { loadVerifiedState, readCommittedState, stateHistory, statePaths, storeTargetCheck, type SystemManifest, type Target } from '@mos/manifest';
+import { findRollbackTarget, loadVerifiedState, readCommittedState, stateHistory, statePaths, storeTargetCheck, type SystemManifest, type Target } from '@mos/manifest';
 import { scratchDir } from '@mos/bringup';
 import { serviceStatus, type ServicesStatus } from '@mos/services';
 
@@ -38,6 +38,12 @@ const PROTECTION_DETAIL: Record<string, string> = {
   unverified: 'mounted without a root hash (insecure): nothing is checked',
 };
 
+export interface HistoryItem {
+  commit: string;
+  time: string;
+  message: string;
+}
+
 export interface StatusReport {
   schemaVersion: typeof STATUS_SCHEMA_VERSION;
   root: string;
@@ -54,7 +60,13 @@ export interface StatusReport {
   uidmaps?: SystemManifest['uidmaps'];
   storage?: SystemManifest['storage'];
   /** The last state changes, newest first. */
-  history?: { commit: string; time: string; message: string }[];
+  history?: HistoryItem[];
+  /** The greatest install-manifest serial applied here: an update must carry a greater one. */
+  newestSerial?: number;
+  /** The state `mosctl rollback` (without `--to`) would make current again; absent when there is none. */
+  rollbackTarget?: HistoryItem;
+  /** The most recent rollback among the last 50 states (its message says to what and why). */
+  lastRollback?: HistoryItem;
   /** The supervisor and each service: state, pid, restarts, last exit, address, ports, health (see @mos/services). */
   services?: ServicesStatus['services'];
   supervisor?: ServicesStatus['supervisor'];
@@ -79,7 +91,12 @@ export async function status(opts: { root?: string; manifestCa?: string; history
         writable: m.writable,
         layers: m.layers.map((l) => ({ id: l.id, backend: l.backend, protection: l.protection, detail: PROTECTION_DETAIL[l.protection] ?? l.protection })),
       }));
-  const history = (await stateHistory({ configDir, depth: opts.historyDepth ?? 10 })).map((h) => ({ commit: h.commit, time: h.time.toISOString(), message: h.message }));
+  const item = (h: { commit: string; time: Date; message: string }): HistoryItem => ({ commit: h.commit, time: h.time.toISOString(), message: h.message });
+  const recent = (await stateHistory({ configDir, depth: Math.max(50, opts.historyDepth ?? 10) })).map(item);
+  const history = recent.slice(0, opts.historyDepth ?? 10);
+  const lastRollback = recent.find((h) => h.message.startsWith('Rollback to '));
+  const target = await findRollbackTarget({ configDir }).catch(() => undefined);
+  const lifecycle = { ...(target && { rollbackTarget: item(target) }), ...(lastRollback && { lastRollback }) };
   const svc = serviceStatus({ root });
   const runtime = { services: svc.services, supervisor: svc.supervisor };
   try {
@@ -96,6 +113,8 @@ export async function status(opts: { root?: string; manifestCa?: string; history
       uidmaps: s.system.uidmaps,
       storage: s.system.storage,
       history,
+      ...(s.system.newest_serial !== undefined && { newestSerial: s.system.newest_serial }),
+      ...lifecycle,
       ...runtime,
     };
   } catch (e) {
@@ -109,6 +128,8 @@ export async function status(opts: { root?: string; manifestCa?: string; history
       uidmaps: committed?.system.uidmaps,
       storage: committed?.system.storage,
       history,
+      ...(committed?.system.newest_serial !== undefined && { newestSerial: committed.system.newest_serial }),
+      ...lifecycle,
       ...runtime,
     };
   }

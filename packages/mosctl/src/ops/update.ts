@@ -4,11 +4,14 @@ import {
   commitState,
   loadVerifiedState,
   lockState,
+  stateChanges,
   statePaths,
   storeTargetCheck,
   systemForUpdate,
   uidRangePolicy,
   VerifyFailedError,
+  type InstallManifest,
+  type StateChanges,
   type SystemManifest,
 } from '@mos/manifest';
 import { loadTrustAnchors } from '@mos/trust';
@@ -21,6 +24,8 @@ export interface UpdateOptions extends RemoteAccessOptions {
   manifestCa?: string;
   onProgress?: (e: ProgressEvent & { target: string }) => void;
   now?: Date;
+  /** Fetch and verify, work out the changes, write nothing (`update --check`). */
+  check?: boolean;
 }
 
 export interface UpdateResult {
@@ -29,7 +34,13 @@ export interface UpdateResult {
   commit: string;
   previous: string;
   changed: boolean;
+  /** True for `check`: nothing was imported or committed. */
+  checked: boolean;
+  /** What the update changes (or would change, with `check`). */
+  changes: StateChanges;
   system: SystemManifest;
+  /** The applied install manifest's serial (0 when it has none). */
+  serial: number;
 }
 
 /**
@@ -40,7 +51,8 @@ export interface UpdateResult {
  * `partial` merges by name), and commit exactly `manifest.json` plus the referenced triples.
  * The commit is the last step and atomic: a failure or kill before it leaves the previous
  * state current; images imported by a failed update are unreferenced and left for `gc`.
- * Services are not restarted here.
+ * Services are not restarted here (see `activateChanges`). With `check`, everything up to the
+ * import runs (verification, product, replay) and the changes are returned; nothing is written.
  */
 export async function update(opts: UpdateOptions): Promise<UpdateResult> {
   const root = opts.root ?? '/';
@@ -54,11 +66,13 @@ export async function update(opts: UpdateOptions): Promise<UpdateResult> {
     }
     const installs = new Map([...current.installs].map(([sha, i]) => [sha, i.manifest]));
     const system = systemForUpdate(current.system, installs, { sha256: next.sha256, manifest: next.manifest }, uidRangePolicy());
-    if (JSON.stringify(system) === JSON.stringify(current.system)) {
-      return { root, commit: current.commit, previous: current.commit, changed: false, system };
-    }
+    const changes = stateChanges({ system: current.system, installs }, { system, installs: new Map<string, InstallManifest>(installs).set(next.sha256, next.manifest) });
+    const serial = next.manifest.serial ?? 0;
+    const result = { root, previous: current.commit, system, changes, serial };
+    if (JSON.stringify(system) === JSON.stringify(current.system)) return { ...result, commit: current.commit, changed: false, checked: !!opts.check };
     // Anything that would change the machine must be newer than all it applied (no replay).
     assertNewer(current.system, next);
+    if (opts.check) return { ...result, commit: current.commit, changed: true, checked: true };
     await importTargets({ root, from: fetched.reference, targets: next.manifest.targets, registry: opts, onProgress: opts.onProgress });
     const check = await storeTargetCheck(root);
     for (const t of next.manifest.targets) await check({ name: t.service_name, install: next.sha256, target: t });
@@ -70,7 +84,7 @@ export async function update(opts: UpdateOptions): Promise<UpdateResult> {
       message: `System upgrade to ${next.sha256.slice(0, 12)} (${next.manifest.update_type}: ${version})`,
       now: opts.now,
     });
-    return { root, commit, previous: current.commit, changed: true, system };
+    return { ...result, commit, changed: true, checked: false };
   } finally {
     await lock.release();
   }
