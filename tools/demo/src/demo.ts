@@ -52,6 +52,8 @@ function buildImages(): string {
   writeFileSync(join(web, 'www', 'index.html'), 'hello from a mos service\n');
   writeFileSync(join(web, 'httpd.sh'), '#!/bin/sh\nexec httpd -f -p 80 -h /www\n', { mode: 0o755 });
   sh.run('atomfs', ['build', '--layout', images, '--tag', 'web-1.0', '--entrypoint', '/httpd.sh', tree, web]);
+  writeFileSync(join(web, 'www', 'index.html'), 'hello from version 1.1 of a mos service\n');
+  sh.run('atomfs', ['build', '--layout', images, '--tag', 'web-1.1', '--entrypoint', '/httpd.sh', tree, web]);
   return images;
 }
 
@@ -157,6 +159,21 @@ async function services(root: string, registry: string, product: string, images:
   sh.say(`web was pid ${before.pid}, now pid ${after.pid}, restarts ${after.restarts}`);
   sh.say(`GET ${url}: ${(await waitFor('the page again', () => httpGetIn(net.client, url))).trim()}`);
   sh.run('mosctl', ['services', '--rfs', root]);
+
+  sh.step('Update web to 1.1: only the changed service restarts, with the new image');
+  const web11 = manifestYaml(product, 'partial',
+    `  - service_name: web\n    source: oci:${images}:web-1.1\n    version: 1.1.0\n    service_type: container\n    nsgroup: web\n    network: {type: simple, ports: [{host: 8080, container: 80}]}\n`);
+  sh.run('mosb', ['manifest', 'publish', '--project', 'demo:default', '--repo', registry, '--name', 'demo/install:1.3', '--serial', '130', '--skip-bootkit', web11]);
+  sh.run('mosctl', ['update', '-r', root, `${registry}/demo/install:1.3`]);
+  sh.say(`GET ${url}: ${(await waitFor('the 1.1 page', () => httpGetIn(net.client, url)?.match(/1\.1/)?.input)).trim()}`);
+
+  sh.step('Roll back by hand: web 1.0 again, as a new commit; the newest serial stays 130');
+  sh.run('mosctl', ['rollback', '-r', root, '--reason', 'demo: back to 1.0']);
+  sh.say(`GET ${url}: ${(await waitFor('the 1.0 page', () => httpGetIn(net.client, url)?.match(/a mos service/)?.input)).trim()}`);
+  sh.run('mosctl', ['status', '--rfs', root]);
+
+  sh.step('Collect garbage: keep only the current state\'s images (web 1.1 goes)');
+  sh.run('mosctl', ['gc', '--rfs', root, '--keep', '0']);
 
   sh.step('Deactivate it: the container, its root and its port forward are gone');
   sh.run('mosctl', ['deactivate', '-t', 'web', '--rfs', root]);
