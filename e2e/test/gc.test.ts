@@ -32,11 +32,13 @@ const indexed = () => (JSON.parse(readFileSync(join(store(), 'index.json'), 'utf
 const digestOf = (tag: string) =>
   JSON.parse(readFileSync(join(w.zothub, 'index.json'), 'utf8')).manifests.find((m: { annotations?: Record<string, string> }) => m.annotations?.['org.opencontainers.image.ref.name'] === tag).digest as string;
 
-/** Three states: gc-old, then busybox, then busyboxu1 (each a complete update). */
+/** Three states: gc-old, then busybox, then busyboxu1 (each a complete update), the last confirmed. */
 async function threeStates(): Promise<void> {
   await mosctl('install', '--rfs', root, await publishYaml(w, installYaml(w, 'hostfsonly', { image: 'gc-old' }), 'machine/gc:1'));
   await mosctl('update', '-r', root, await publishYaml(w, installYaml(w, 'hostfsonly'), 'machine/gc:2'));
   await mosctl('update', '-r', root, await publishYaml(w, installYaml(w, 'hostfsonly', { image: 'busyboxu1-squashfs' }), 'machine/gc:3'));
+  // Confirmed, so the state before it is no longer kept as the target of an automatic rollback.
+  await mosctl('confirm', '--rfs', root);
 }
 
 /** The store is whole: our fsck, umoci's view, and the current state mounts verified. */

@@ -5,7 +5,8 @@ import { installYaml, makeRoot, makeWorld, publishYaml, stopWorld, type World } 
 
 // Issue 10 §7: kill -9 of `update` and `rollback` at random moments, then a retry. Whatever the
 // moment, the root holds either the old or the new state, current and verifying, git fsck
-// --strict and the store's fsck are clean, and the retry succeeds without manual cleanup.
+// --strict and the store's fsck are clean, it is on trial exactly when it is the new state (or
+// when the old one was), and the retry succeeds without manual cleanup.
 let w: World;
 let v1: string;
 let v2: string;
@@ -47,7 +48,14 @@ async function runKilled(args: string[], killAfter?: number): Promise<number> {
  * Each run: a fresh root prepared (its state `from`), `args` killed at a random moment, the
  * invariants checked, then `args` again must end on `to`.
  */
-async function killLoop(what: string, from: () => string, to: () => string, prepare: (root: string) => Promise<void>, args: (root: string) => string[]): Promise<void> {
+async function killLoop(
+  what: string,
+  from: () => string,
+  to: () => string,
+  prepare: (root: string) => Promise<void>,
+  args: (root: string) => string[],
+  trial: { from: string | undefined; to: string },
+): Promise<void> {
   let duration = 0;
   const seen = { old: 0, new: 0 };
   for (let i = 0; i <= KILLS; i++) {
@@ -64,7 +72,10 @@ async function killLoop(what: string, from: () => string, to: () => string, prep
       if (i > 0) seen[now === to() ? 'new' : 'old']++;
       git(root, 'fsck', '--strict');
       await mosctl('store', 'fsck', join(root, 'atomfs-store', 'mos'));
-      await mosctl('status', '--rfs', root); // exit 0: the current state verifies, its images included
+      // exit 0: the current state verifies, its images included; it is on the trial it should be.
+      const st = JSON.parse((await mosctl('status', '--rfs', root, '--json')).stdout);
+      const kind = now === to() ? trial.to : trial.from;
+      expect(st.pending ? { kind: st.pending.kind, commit: st.pending.commit } : undefined).toEqual(kind && { kind, commit: git(root, 'rev-parse', 'master') });
       // The same command again finishes the job, with no cleanup by hand.
       await mosctl(...args(root));
       expect(stateOf(root)).toBe(to());
@@ -78,7 +89,7 @@ async function killLoop(what: string, from: () => string, to: () => string, prep
 }
 
 test('kill -9 of update at random moments, then a retry', async () => {
-  await killLoop('update', () => S1, () => S2, (root) => mosctl('install', '--rfs', root, v1).then(() => undefined), (root) => ['update', '-r', root, v2]);
+  await killLoop('update', () => S1, () => S2, (root) => mosctl('install', '--rfs', root, v1).then(() => undefined), (root) => ['update', '-r', root, v2], { from: undefined, to: 'update' });
 });
 
 test('kill -9 of rollback at random moments, then a retry (--to: a retry never flips back)', async () => {
@@ -93,5 +104,7 @@ test('kill -9 of rollback at random moments, then a retry (--to: a retry never f
       await mosctl('update', '-r', root, v2);
     },
     (root) => ['rollback', '-r', root, '--to', first.get(root)!],
+    // The updated state is on trial until the rollback's commit exists.
+    { from: 'update', to: 'rollback' },
   );
 });

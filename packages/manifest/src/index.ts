@@ -18,6 +18,7 @@ export { verifyInstall, type VerifiedInstall } from './state/verify-install';
 export { assertNewer, assertNotExpired } from './state/freshness';
 export { stateChanges, takesEffectAtBoot, type StateChanges, type StateView, type TargetChange } from './state/changes';
 export { findRollbackTarget, sameSystem } from './state/rollback-target';
+export { readLifecycle, writeLifecycle, pendingFor, currentPending, lifecyclePath, type LifecycleRecord, type PendingRecord, type Culprit } from './state/lifecycle';
 export { loadVerifiedState, type VerifiedState, type VerifiedTarget, type TargetCheck } from './state/load-verified-state';
 export { storeTargetCheck, storeDir, ImageVerifyFailedError } from './state/store-check';
 export { lockState, lockHolder, StateLockedError, type StateLock } from './state/lock';

@@ -4,6 +4,10 @@ export { publish, type PublishOptions, type PublishResult } from './ops/publish'
 export { install, type InstallOptions, type InstallResult } from './ops/install';
 export { update, type UpdateOptions, type UpdateResult } from './ops/update';
 export { rollback, type RollbackOptions, type RollbackResult } from './ops/rollback';
+export { confirm, type ConfirmResult } from './ops/confirm';
+export { watchTrial, bootedCommit, type TrialWatch } from './ops/watch-trial';
+export { judgeTrial, trialStart, type TrialView, type TrialVerdict } from './ops/trial-verdict';
+export { commitOnTrial, parseDuration, DEFAULT_CONFIRM_TIMEOUT, DEFAULT_SETTLE, type TrialOptions } from './ops/trial';
 export { activateChanges, type ActivationResult } from './ops/activate-changes';
 export { gc, type GcOptions, type GcResult } from './ops/gc';
 export { mount, umount, type MountOptions, type MountResult } from './ops/mount';

@@ -1,6 +1,7 @@
 export * from './errors';
 export { boot, activate, deactivate, stopServices, type SupervisorLaunch } from './api/operations';
 export { serviceStatus } from './api/service-status';
+export { serviceLogTail } from './api/service-log';
 export { formatServiceTable } from './api/format-table';
 export { runSupervisor, bootSystemd, readContainerImage } from './lazy';
 export type { SystemdBootResult } from './api/boot-systemd';

@@ -54,6 +54,9 @@ function buildImages(): string {
   sh.run('atomfs', ['build', '--layout', images, '--tag', 'web-1.0', '--entrypoint', '/httpd.sh', tree, web]);
   writeFileSync(join(web, 'www', 'index.html'), 'hello from version 1.1 of a mos service\n');
   sh.run('atomfs', ['build', '--layout', images, '--tag', 'web-1.1', '--entrypoint', '/httpd.sh', tree, web]);
+  // 1.2 is a broken release: its server refuses to start.
+  writeFileSync(join(web, 'httpd.sh'), '#!/bin/sh\necho "web 1.2: /etc/web.conf missing, giving up" >&2\nexit 3\n', { mode: 0o755 });
+  sh.run('atomfs', ['build', '--layout', images, '--tag', 'web-1.2', '--entrypoint', '/httpd.sh', tree, web]);
   return images;
 }
 
@@ -160,19 +163,38 @@ async function services(root: string, registry: string, product: string, images:
   sh.say(`GET ${url}: ${(await waitFor('the page again', () => httpGetIn(net.client, url))).trim()}`);
   sh.run('mosctl', ['services', '--rfs', root]);
 
-  sh.step('Update web to 1.1: only the changed service restarts, with the new image');
-  const web11 = manifestYaml(product, 'partial',
-    `  - service_name: web\n    source: oci:${images}:web-1.1\n    version: 1.1.0\n    service_type: container\n    nsgroup: web\n    network: {type: simple, ports: [{host: 8080, container: 80}]}\n`);
-  sh.run('mosb', ['manifest', 'publish', '--project', 'demo:default', '--repo', registry, '--name', 'demo/install:1.3', '--serial', '130', '--skip-bootkit', web11]);
-  sh.run('mosctl', ['update', '-r', root, `${registry}/demo/install:1.3`]);
-  sh.say(`GET ${url}: ${(await waitFor('the 1.1 page', () => httpGetIn(net.client, url)?.match(/1\.1/)?.input)).trim()}`);
+  const webRelease = (version: string, tag: string, serial: number) => {
+    const yaml = manifestYaml(product, 'partial',
+      `  - service_name: web\n    source: oci:${images}:web-${version}\n    version: ${version}.0\n    service_type: container\n    nsgroup: web\n    network: {type: simple, ports: [{host: 8080, container: 80}]}\n`);
+    sh.run('mosb', ['manifest', 'publish', '--project', 'demo:default', '--repo', registry, '--name', `demo/install:${tag}`, '--serial', String(serial), '--skip-bootkit', yaml]);
+    return `${registry}/demo/install:${tag}`;
+  };
+  const lifecycle = () => JSON.parse(sh.quiet('mosctl', ['status', '--rfs', root, '--json']));
+  const confirmed = async () => {
+    const st = await waitFor('the state confirmed', () => {
+      const s = lifecycle();
+      return s.pending === undefined && s.confirmed?.commit === s.commit ? s : undefined;
+    });
+    sh.say(`state ${st.commit.slice(0, 12)} confirmed at ${st.confirmed.at} (${st.confirmed.by}: every container service ran healthy for the settle time)`);
+  };
 
-  sh.step('Roll back by hand: web 1.0 again, as a new commit; the newest serial stays 130');
-  sh.run('mosctl', ['rollback', '-r', root, '--reason', 'demo: back to 1.0']);
-  sh.say(`GET ${url}: ${(await waitFor('the 1.0 page', () => httpGetIn(net.client, url)?.match(/a mos service/)?.input)).trim()}`);
+  sh.step('Update web to 1.1: only the changed service restarts; the new state is pending until it has run healthy');
+  sh.run('mosctl', ['update', '-r', root, webRelease('1.1', '1.3', 130), '--settle', '3s']);
+  sh.say(`GET ${url}: ${(await waitFor('the 1.1 page', () => httpGetIn(net.client, url)?.match(/1\.1/)?.input)).trim()}`);
+  await confirmed();
+
+  sh.step('A broken release, web 1.2 (its server exits at start): the supervisor rolls back by itself at the deadline, saying why');
+  sh.run('mosctl', ['update', '-r', root, webRelease('1.2', '1.4', 140), '--confirm-timeout', '10s', '--settle', '3s'], 'either');
+  const rolled = await waitFor('the automatic rollback', () => {
+    const s = lifecycle();
+    return s.lastAutoRollback ? s : undefined;
+  });
+  sh.say(`rolled back by itself: ${rolled.lastAutoRollback.reason}`);
+  sh.say(`GET ${url}: ${(await waitFor('the 1.1 page again', () => httpGetIn(net.client, url)?.match(/1\.1/)?.input)).trim()}`);
+  await confirmed();
   sh.run('mosctl', ['status', '--rfs', root]);
 
-  sh.step('Collect garbage: keep only the current state\'s images (web 1.1 goes)');
+  sh.step('Collect garbage: keep only the current state\'s images (web 1.0 and the broken 1.2 go)');
   sh.run('mosctl', ['gc', '--rfs', root, '--keep', '0']);
 
   sh.step('Deactivate it: the container, its root and its port forward are gone');

@@ -24,14 +24,15 @@ export class Shell {
     console.log(`  ${text.replaceAll(this.work, '$DEMO')}`);
   }
 
-  /** Runs a command, prints it and its output; `expectFail` inverts the success check. */
-  run(cmd: string, args: string[], expectFail = false): string {
+  /** Runs a command, prints it and its output; `expectFail` inverts the success check, `'either'` accepts both. */
+  run(cmd: string, args: string[], expectFail: boolean | 'either' = false): string {
     const shown = [cmd, ...args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
     console.log(`$ ${shown.replaceAll(this.work, '$DEMO')}`);
     const bin = BINS[cmd];
     const r = bin ? spawnSync(process.execPath, [join(TOP, bin), ...args], { env: this.env, encoding: 'utf8' }) : spawnSync(cmd, args, { env: this.env, encoding: 'utf8' });
     const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.replaceAll(this.work, '$DEMO').trimEnd();
     if (out) console.log(out.split('\n').map((l) => `  ${l}`).join('\n'));
+    if (expectFail === 'either') return r.stdout;
     if (expectFail !== (r.status !== 0)) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}, expected ${expectFail ? 'a failure' : 'success'}`);
     if (expectFail) console.log(`  (rejected, exit ${r.status}, as it must be)`);
     return r.stdout;

@@ -23,8 +23,9 @@ export interface StateLock {
 }
 
 /**
- * Takes `R/config/manifest.lock` (exclusive for install/update, shared for readers), never
- * waiting: contention is an error naming the holder's pid and command line.
+ * Takes `R/config/manifest.lock` (exclusive for install/update, shared for readers), without
+ * waiting or for at most `waitMs` (for the short holds of the supervisor's trial watch):
+ * contention is an error naming the holder's pid and command line.
  *
  * Node has no flock(2), so a `flock(1)` child takes the kernel lock and keeps it while its
  * stdin -- a pipe from us -- stays open. When we release, or die in any way (kill -9 too),
@@ -36,12 +37,13 @@ export interface StateLock {
  * const lock = await lockState({ root: '/tmp/root', mode: 'exclusive' });
  * try { ... } finally { await lock.release(); }
  */
-export async function lockState(opts: { root: string; mode: 'exclusive' | 'shared'; sys?: Sys }): Promise<StateLock> {
+export async function lockState(opts: { root: string; mode: 'exclusive' | 'shared'; sys?: Sys; waitMs?: number }): Promise<StateLock> {
   const sys = opts.sys ?? realSys;
   const { configDir, lock: path } = statePaths(opts.root);
   if (!existsSync(configDir)) throw new ManifestError('ERR_MANIFEST_NO_STATE', `configuration directory ${configDir} is missing`);
   await (await open(path, 'a', 0o600)).close();
-  const child = sys.spawn('flock', [opts.mode === 'exclusive' ? '-x' : '-s', '-n', path, 'sh', '-c', 'echo locked; exec cat >/dev/null']);
+  const wait = opts.waitMs ? ['-w', String(opts.waitMs / 1000)] : ['-n'];
+  const child = sys.spawn('flock', [opts.mode === 'exclusive' ? '-x' : '-s', ...wait, path, 'sh', '-c', 'echo locked; exec cat >/dev/null']);
   const got = await new Promise<boolean>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {

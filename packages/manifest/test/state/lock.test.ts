@@ -80,6 +80,16 @@ describe('the state lock', () => {
     await take('exclusive');
   });
 
+  test('waitMs waits for a short hold to end, and still fails on one that outlasts it', async () => {
+    const short = await lockState({ root, mode: 'exclusive' });
+    setTimeout(() => void short.release(), 300);
+    const waited = await lockState({ root, mode: 'exclusive', waitMs: 5000 });
+    held.push(waited);
+    const err = await lockState({ root, mode: 'exclusive', waitMs: 200 }).catch((e) => e);
+    expect(err).toBeInstanceOf(StateLockedError);
+    expect(err.holder.pid).toBe(process.pid);
+  });
+
   test('a missing config dir is an error, not a lock somewhere else', async () => {
     rmSync(join(root, 'config'), { recursive: true });
     await expect(lockState({ root, mode: 'exclusive' })).rejects.toMatchObject({ code: 'ERR_MANIFEST_NO_STATE' });

@@ -2,6 +2,7 @@ import type { OptionSpec, RunContext } from '@mos/trust/cli';
 import { UsageError } from '@mos/trust/cli';
 import type { ProgressEvent, RemoteAccessOptions } from '@mos/oci-store';
 import { INITRD_COMPRESSIONS, type InitrdCompression } from '@mos/bringup';
+import { parseDuration, type TrialOptions } from '../ops/trial';
 
 /** `--rfs R`, `--root R`, `-r R`: the root a command works on (the original's three spellings). */
 export const rootOptions: Record<string, OptionSpec> = {
@@ -75,4 +76,21 @@ export function compressOf(values: RunContext['values']): InitrdCompression | un
   const c = values.compress as string | undefined;
   if (c !== undefined && !(INITRD_COMPRESSIONS as readonly string[]).includes(c)) throw new UsageError(`--compress must be one of ${INITRD_COMPRESSIONS.join(', ')}, not "${c}"`);
   return c as InitrdCompression | undefined;
+}
+
+/** How `update` and `rollback` put the new state on trial (ops/trial.ts). */
+export const trialOptions: Record<string, OptionSpec> = {
+  'confirm-timeout': { type: 'string', arg: 'DURATION', help: 'how long the services of the new state have to prove themselves before it is rolled back (default 5m; 30s, 5m, 1h)' },
+  settle: { type: 'string', arg: 'DURATION', help: 'how long every container service must run healthy to confirm the new state (default 15s)' },
+  'no-auto-rollback': { type: 'boolean', help: 'when the deadline passes, stay pending (status says so) instead of rolling back' },
+};
+
+export function trialOf(values: RunContext['values']): TrialOptions {
+  const d = (flag: string) => (values[flag] === undefined ? undefined : parseDuration(`--${flag}`, values[flag] as string));
+  return {
+    timeoutSeconds: d('confirm-timeout'),
+    settleSeconds: d('settle'),
+    autoRollback: values['no-auto-rollback'] !== true,
+    watch: values['no-activate'] !== true,
+  };
 }

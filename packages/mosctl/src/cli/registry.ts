@@ -7,6 +7,7 @@ import { statusCommand } from '../commands/status';
 import { updateCommand } from '../commands/update';
 import { gcCommand } from '../commands/gc';
 import { rollbackCommand } from '../commands/rollback';
+import { confirmCommand } from '../commands/confirm';
 import { serveCommand } from '../commands/serve';
 import { storeCopyCommand } from '../commands/store-copy';
 import { storeFsckCommand } from '../commands/store-fsck';
@@ -26,7 +27,7 @@ import { bootkitBuildCommand } from '../commands/bootkit-build';
  * The commands of each bin. Each command lives in `src/commands/<name>.ts` and is thin: parse,
  * validate, open the root, call one library function, render text or `--json`.
  */
-export const MOSCTL_COMMANDS: CommandSpec[] = [installCommand, mountCommand, umountCommand, createBootFsCommand, updateCommand, rollbackCommand, gcCommand, statusCommand,
+export const MOSCTL_COMMANDS: CommandSpec[] = [installCommand, mountCommand, umountCommand, createBootFsCommand, updateCommand, rollbackCommand, confirmCommand, gcCommand, statusCommand,
   storeCopyCommand, storeLsCommand, storeInspectCommand, storeFsckCommand, storeGcCommand, serveCommand,
   bootCommand, activateCommand, deactivateCommand, servicesCommand, superviseCommand];
 

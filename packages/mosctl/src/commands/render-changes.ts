@@ -1,4 +1,4 @@
-import type { StateChanges } from '@mos/manifest';
+import type { PendingRecord, StateChanges } from '@mos/manifest';
 import type { ActivationResult } from '../ops/activate-changes';
 
 /** The changes of an update or rollback in a few lines: what changed, not every target. */
@@ -26,4 +26,13 @@ export function renderActivation(a: ActivationResult): string {
   ].filter(Boolean);
   const bad = a.notRunning.length ? `; NOT running: ${a.notRunning.join(', ')} (mosctl services shows why; mosctl rollback returns to the previous state)` : '';
   return `services: ${parts.join('; ') || 'nothing to do'}${bad}\n`;
+}
+
+/** The trial the new state is on, in one line: what confirms it and what happens if nothing does. */
+export function renderTrial(p: PendingRecord): string {
+  const dur = (s: number) => (s >= 60 && s % 60 === 0 ? `${s / 60}m` : `${s}s`);
+  if (!p.watch) return 'pending: not watched (--no-activate); mosctl confirm keeps it, mosctl rollback leaves it\n';
+  const when = p.nextBoot.length ? `after the next boot (${p.nextBoot.join(', ')}), ` : '';
+  const otherwise = p.autoRollback ? `else rolled back by itself after ${dur(p.timeoutSeconds)}` : `else it stays pending after ${dur(p.timeoutSeconds)} (no auto-rollback)`;
+  return `pending: ${when}confirmed once every container service runs healthy for ${dur(p.settleSeconds)}, ${otherwise}; mosctl confirm confirms by hand\n`;
 }

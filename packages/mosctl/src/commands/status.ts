@@ -6,7 +6,7 @@ import { caOf, caOptions, jsonOption, rootOf, rootOptions } from '../cli/options
 
 export const statusCommand: CommandSpec = {
   words: ['status'],
-  summary: 'show the installed system: product, state commit, targets and where they are mounted (exit 3 if it does not verify)',
+  summary: 'show the installed system: product, state commit (pending or confirmed), targets and where they are mounted (exit 3 if it does not verify)',
   args: '[--rfs R] [--json]',
   positionals: [0, 0],
   options: { ...rootOptions, ...caOptions, ...jsonOption },
@@ -24,7 +24,19 @@ function render(r: StatusReport): string {
   else lines.push(`state    ${r.commit?.slice(0, 12) ?? '?'}: DOES NOT VERIFY: ${r.error?.message}`);
   if (r.newestSerial !== undefined) lines.push(`serial   ${r.newestSerial} (an update must be newer)`);
   if (r.rollbackTarget) lines.push(`rollback to ${r.rollbackTarget.commit.slice(0, 12)} (${r.rollbackTarget.message.split('\n')[0]})`);
+  if (r.pending) {
+    const p = r.pending;
+    lines.push(`PENDING  ${p.kind} since ${p.since}${p.deadline ? `, deadline ${p.deadline}` : ''}${p.autoRollback ? '' : ' (no auto-rollback)'}: ${p.waiting}`);
+  } else if (r.confirmed && r.confirmed.commit === r.commit) {
+    lines.push(`confirmed ${r.confirmed.at} (${r.confirmed.by === 'auto' ? 'its services proved healthy' : 'by hand'})`);
+  }
   if (r.lastRollback) lines.push(`last rollback ${r.lastRollback.time}: ${r.lastRollback.message.split('\n')[0]}`);
+  if (r.lastAutoRollback && r.lastAutoRollback.commit === r.lastRollback?.commit) {
+    for (const c of r.lastAutoRollback.services) {
+      lines.push(`  ${c.name}: ${c.problem}${c.lastExit ? `, last exit ${c.lastExit.signal ?? c.lastExit.code} (${c.lastExit.reason})` : ''}`);
+      for (const l of (c.logTail ?? []).slice(-5)) lines.push(`    | ${l}`);
+    }
+  }
   if (r.targets?.length) {
     const rows = r.targets.map((t) => [t.name, t.type, t.version, `${t.digest.slice(0, 19)}…`, String(t.size), t.mounts.map((m) => `${m.dest} (${m.writable ? 'rw' : 'ro'})`).join(', ') || '-']);
     const head = ['TARGET', 'TYPE', 'VERSION', 'DIGEST', 'SIZE', 'MOUNTED'];

@@ -1,5 +1,6 @@
 import { gc as sweep, LayoutStore, type Descriptor } from '@mos/oci-store';
-import { loadInstallManifest, lockState, readCommittedState, resolveTarget, stateHistory, statePaths, storeDir } from '@mos/manifest';
+import { currentPending, loadInstallManifest, lockState, readCommittedState, resolveTarget, stateHistory, statePaths, storeDir } from '@mos/manifest';
+import { STATE_LOCK_WAIT_MS } from './trial';
 import { MosctlError } from '../errors';
 
 export interface GcOptions {
@@ -29,8 +30,9 @@ const REF_NAME = 'org.opencontainers.image.ref.name';
 const isImportTag = (d: Descriptor) => d.annotations?.[REF_NAME] === d.digest;
 
 /**
- * `mosctl gc`: removes the images (and their blobs) that none of the current state and the
- * `keep` states before it names, with the state lock held exclusively (no update commits a
+ * `mosctl gc`: removes the images (and their blobs) that none of the current state, the
+ * `keep` states before it and, while the current state is pending, the state an automatic
+ * rollback would go to names, with the state lock held exclusively (no update commits a
  * state naming an image meanwhile) and the store's exclusive lock for the sweep (no import
  * runs meanwhile). Leftovers of killed imports go too. Only entries of mos's own import form
  * (tag = digest) are candidates; anything else in the store stays.
@@ -43,10 +45,13 @@ export async function gc(opts: GcOptions = {}): Promise<GcResult> {
   const root = opts.root ?? '/';
   const keep = opts.keep ?? 1;
   if (!Number.isSafeInteger(keep) || keep < 0) throw new MosctlError('ERR_MOSCTL_BAD_OPTION', `--keep ${opts.keep} must be a whole number of states (0 keeps only the current one)`);
-  const lock = await lockState({ root, mode: 'exclusive' });
+  const lock = await lockState({ root, mode: 'exclusive', waitMs: STATE_LOCK_WAIT_MS });
   try {
     const { configDir } = statePaths(root);
     const states = (await stateHistory({ configDir, depth: keep + 1 })).map((h) => h.commit);
+    // A state on trial may still be rolled back from: the state before it keeps its images.
+    const pending = await currentPending(root);
+    if (pending && !states.includes(pending.previous)) states.push(pending.previous);
     const live = new Set<string>();
     for (const commit of states) {
       const state = await readCommittedState({ configDir, commit });

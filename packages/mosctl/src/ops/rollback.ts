@@ -13,12 +13,14 @@ import {
   storeTargetCheck,
   type CommittedState,
   type HistoryEntry,
+  type PendingRecord,
   type StateChanges,
   type StateView,
   type SystemManifest,
   type VerifiedState,
 } from '@mos/manifest';
 import { MosctlError } from '../errors';
+import { commitOnTrial, STATE_LOCK_WAIT_MS, type TrialOptions } from './trial';
 
 export interface RollbackOptions {
   root?: string;
@@ -29,6 +31,10 @@ export interface RollbackOptions {
   /** Manifest CA (default: R/factory/secure/manifestCA.pem, then R/manifestCA.pem). */
   manifestCa?: string;
   now?: Date;
+  /** How the state rolled back to is put on trial (an automatic rollback passes `autoRollback: false`: no ping-pong). */
+  trial?: TrialOptions;
+  /** How long to wait for the state lock (default STATE_LOCK_WAIT_MS; the trial watch passes 0). */
+  lockWaitMs?: number;
 }
 
 export interface RollbackResult {
@@ -41,6 +47,7 @@ export interface RollbackResult {
   changed: boolean;
   changes: StateChanges;
   system: SystemManifest;
+  pending?: PendingRecord;
 }
 
 /**
@@ -61,7 +68,7 @@ export interface RollbackResult {
 export async function rollback(opts: RollbackOptions = {}): Promise<RollbackResult> {
   const root = opts.root ?? '/';
   const { configDir } = statePaths(root);
-  const lock = await lockState({ root, mode: 'exclusive' });
+  const lock = await lockState({ root, mode: 'exclusive', waitMs: opts.lockWaitMs ?? STATE_LOCK_WAIT_MS });
   try {
     const history = await stateHistory({ configDir });
     const target = opts.to !== undefined ? resolveCommit(history, opts.to) : await findRollbackTarget({ configDir });
@@ -77,13 +84,15 @@ export async function rollback(opts: RollbackOptions = {}): Promise<RollbackResu
     const changes = stateChanges(current ? viewOf(current) : { system: { ...system, targets: [], storage: [] }, installs: new Map() }, after);
     const result = { root, previous: head, target: target.commit, changes, system };
     if (current && sameSystem(current.system, state.system)) return { ...result, commit: head, changed: false };
-    const commit = await commitState({
-      configDir,
-      state: { system, installs: [...state.installs.values()].map((i) => i.signed) },
-      message: `Rollback to ${target.commit.slice(0, 12)} (${oneLine(opts.reason ?? 'by hand')})`,
-      now: opts.now,
-    });
-    return { ...result, commit, changed: true };
+    const { commit, pending } = await commitOnTrial(root, { previous: head, kind: 'rollback', nextBoot: changes.nextBoot, trial: opts.trial, now: opts.now }, () =>
+      commitState({
+        configDir,
+        state: { system, installs: [...state.installs.values()].map((i) => i.signed) },
+        message: `Rollback to ${target.commit.slice(0, 12)} (${oneLine(opts.reason ?? 'by hand')})`,
+        now: opts.now,
+      }),
+    );
+    return { ...result, commit, changed: true, pending };
   } finally {
     await lock.release();
   }

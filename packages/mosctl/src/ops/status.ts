@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { listMolecules } from '@mos/atomfs';
-import { findRollbackTarget, loadVerifiedState, readCommittedState, stateHistory, statePaths, storeTargetCheck, type SystemManifest, type Target } from '@mos/manifest';
+import { loadInstallManifest, findRollbackTarget, loadVerifiedState, pendingFor, readLifecycle, resolveTarget, type LifecycleRecord, type PendingRecord, readCommittedState, stateHistory, statePaths, storeTargetCheck, type SystemManifest, type Target } from '@mos/manifest';
 import { scratchDir } from '@mos/bringup';
 import { serviceStatus, type ServicesStatus } from '@mos/services';
+import { judgeTrial, trialStart } from './trial-verdict';
+import { bootedCommit } from './watch-trial';
 
 /** Bumped when a field changes meaning or disappears; adding fields does not bump it. */
 export const STATUS_SCHEMA_VERSION = 1;
@@ -67,6 +69,18 @@ export interface StatusReport {
   rollbackTarget?: HistoryItem;
   /** The most recent rollback among the last 50 states (its message says to what and why). */
   lastRollback?: HistoryItem;
+  /**
+   * The trial of the current state after an update or rollback, absent once it is confirmed:
+   * when its trial started and its deadline (absent while it waits for services or a boot),
+   * and where it stands in words (`waiting`).
+   */
+  pending?: PendingRecord & { trialStarted?: string; deadline?: string; waiting: string; overdue: boolean };
+  /** The last confirmed state, when and by whom (`auto` or `hand`). */
+  confirmed?: LifecycleRecord['confirmed'];
+  /** The last automatic rollback: from and to which state, why, each service at fault with its last exit and log tail. */
+  lastAutoRollback?: LifecycleRecord['lastAutoRollback'];
+  /** The state bringup booted (from R/run/mos/booted.json), on a booted machine. */
+  bootedCommit?: string;
   /** The supervisor and each service: state, pid, restarts, last exit, address, ports, health (see @mos/services). */
   services?: ServicesStatus['services'];
   supervisor?: ServicesStatus['supervisor'];
@@ -96,9 +110,10 @@ export async function status(opts: { root?: string; manifestCa?: string; history
   const history = recent.slice(0, opts.historyDepth ?? 10);
   const lastRollback = recent.find((h) => h.message.startsWith('Rollback to '));
   const target = await findRollbackTarget({ configDir }).catch(() => undefined);
-  const lifecycle = { ...(target && { rollbackTarget: item(target) }), ...(lastRollback && { lastRollback }) };
+  const lifecycle: Partial<StatusReport> = { ...(target && { rollbackTarget: item(target) }), ...(lastRollback && { lastRollback }) };
   const svc = serviceStatus({ root });
   const runtime = { services: svc.services, supervisor: svc.supervisor };
+  Object.assign(lifecycle, await trialReport(root, recent, svc));
   try {
     const s = await loadVerifiedState({ root, ca: opts.manifestCa, checkTarget: await storeTargetCheck(root) });
     return {
@@ -137,4 +152,28 @@ export async function status(opts: { root?: string; manifestCa?: string; history
 
 function targetStatus(t: Target, install: string, mounts: TargetStatus['mounts']): TargetStatus {
   return { name: t.service_name, type: t.service_type, version: t.version, digest: t.digest, size: t.size, nsgroup: t.nsgroup, network: t.network, install, mounts };
+}
+
+/** The lifecycle part of the report: the pending trial as the watch sees it now, the last confirmation and automatic rollback. */
+async function trialReport(root: string, recent: HistoryItem[], svc: ServicesStatus): Promise<Partial<StatusReport>> {
+  const record = await readLifecycle(root);
+  const booted = await bootedCommit(root);
+  const out: Partial<StatusReport> = { ...(record.confirmed && { confirmed: record.confirmed }), ...(record.lastAutoRollback && { lastAutoRollback: record.lastAutoRollback }), ...(booted && { bootedCommit: booted }) };
+  const head = recent[0]?.commit;
+  const p = head ? pendingFor(record, head, recent[1]?.commit) : undefined;
+  if (!p || !head) return out;
+  const committed = await readCommittedState({ configDir: statePaths(root).configDir, commit: head }).catch(() => undefined);
+  let containers: { name: string; digest: string }[] = [];
+  try {
+    const installs = new Map([...(committed?.installs ?? [])].map(([sha, i]) => [sha, loadInstallManifest(i.json, `${sha}.json`).manifest]));
+    containers = (committed?.system.targets ?? []).map((t) => resolveTarget(t, installs)).filter((t) => t.service_type === 'container').map((t) => ({ name: t.service_name, digest: t.digest }));
+  } catch {
+    // An unreadable state: the trial is shown without the services it waits for.
+  }
+  const view = { pending: { ...p, commit: head }, containers, supervisor: svc.supervisor, services: svc.services, bootedCommit: booted, now: new Date() };
+  const start = trialStart(view);
+  const v = judgeTrial(view);
+  const deadline = start && new Date(start.getTime() + p.timeoutSeconds * 1000);
+  const waiting = v.action === 'wait' || v.action === 'overdue' ? v.why : v.action === 'confirm' ? 'every service healthy: the watch confirms it' : `deadline passed: the watch rolls back (${v.reason})`;
+  return { ...out, pending: { ...p, commit: head, ...(start && { trialStarted: start.toISOString(), deadline: deadline!.toISOString() }), waiting, overdue: v.action === 'overdue' } };
 }

@@ -11,11 +11,13 @@ import {
   uidRangePolicy,
   VerifyFailedError,
   type InstallManifest,
+  type PendingRecord,
   type StateChanges,
   type SystemManifest,
 } from '@mos/manifest';
 import { loadTrustAnchors } from '@mos/trust';
 import { fetchInstall, importTargets, verifyFetched } from '@mos/bringup';
+import { commitOnTrial, STATE_LOCK_WAIT_MS, type TrialOptions } from './trial';
 
 export interface UpdateOptions extends RemoteAccessOptions {
   root?: string;
@@ -26,6 +28,8 @@ export interface UpdateOptions extends RemoteAccessOptions {
   now?: Date;
   /** Fetch and verify, work out the changes, write nothing (`update --check`). */
   check?: boolean;
+  /** How the new state is put on trial (confirmed once healthy, else rolled back). */
+  trial?: TrialOptions;
 }
 
 export interface UpdateResult {
@@ -41,6 +45,8 @@ export interface UpdateResult {
   system: SystemManifest;
   /** The applied install manifest's serial (0 when it has none). */
   serial: number;
+  /** The trial the new state is on (absent when nothing was committed). */
+  pending?: PendingRecord;
 }
 
 /**
@@ -51,12 +57,13 @@ export interface UpdateResult {
  * `partial` merges by name), and commit exactly `manifest.json` plus the referenced triples.
  * The commit is the last step and atomic: a failure or kill before it leaves the previous
  * state current; images imported by a failed update are unreferenced and left for `gc`.
+ * The new state is committed on trial (pending until confirmed; see `commitOnTrial`).
  * Services are not restarted here (see `activateChanges`). With `check`, everything up to the
  * import runs (verification, product, replay) and the changes are returned; nothing is written.
  */
 export async function update(opts: UpdateOptions): Promise<UpdateResult> {
   const root = opts.root ?? '/';
-  const lock = await lockState({ root, mode: 'exclusive' });
+  const lock = await lockState({ root, mode: 'exclusive', waitMs: STATE_LOCK_WAIT_MS });
   try {
     const current = await loadVerifiedState({ root, ca: opts.manifestCa, checkTarget: await storeTargetCheck(root), now: opts.now });
     const fetched = await fetchInstall(opts.url, opts);
@@ -78,13 +85,15 @@ export async function update(opts: UpdateOptions): Promise<UpdateResult> {
     for (const t of next.manifest.targets) await check({ name: t.service_name, install: next.sha256, target: t });
     const signed = [...[...current.installs.values()].map((i) => i.signed), next.signed];
     const version = [...new Set(next.manifest.targets.map((t) => t.version))].join(', ');
-    const commit = await commitState({
-      configDir: statePaths(root).configDir,
-      state: { system, installs: signed },
-      message: `System upgrade to ${next.sha256.slice(0, 12)} (${next.manifest.update_type}: ${version})`,
-      now: opts.now,
-    });
-    return { ...result, commit, changed: true, checked: false };
+    const { commit, pending } = await commitOnTrial(root, { previous: current.commit, kind: 'update', nextBoot: changes.nextBoot, trial: opts.trial, now: opts.now }, () =>
+      commitState({
+        configDir: statePaths(root).configDir,
+        state: { system, installs: signed },
+        message: `System upgrade to ${next.sha256.slice(0, 12)} (${next.manifest.update_type}: ${version})`,
+        now: opts.now,
+      }),
+    );
+    return { ...result, commit, changed: true, checked: false, pending };
   } finally {
     await lock.release();
   }
