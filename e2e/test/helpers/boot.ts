@@ -75,10 +75,10 @@ export async function makeBootWorld(opts: { hostfs?: HostfsLayers } = {}): Promi
 export const stopBootWorld = (b: BootWorld | undefined) => stopWorld(b?.w);
 
 /** Publishes an install manifest (default: only hostfs, the boot image), with the keyset's bootkit added by publish; returns its URL. */
-export async function publishBootable(b: BootWorld, name: string, yaml = installYaml(b.w, 'hostfsonly', { image: b.hostfsTag })): Promise<string> {
+export async function publishBootable(b: BootWorld, name: string, yaml = installYaml(b.w, 'hostfsonly', { image: b.hostfsTag }), extra: string[] = []): Promise<string> {
   const file = join(b.w.dirs.make('mos-e2e-yaml-'), 'manifest.yaml');
   writeFileSync(file, yaml);
-  await runOk('mosb', ['manifest', 'publish', '--project', 'e2e:default', '--repo', b.w.registry.host, '--name', name, file], { env: b.w.env });
+  await runOk('mosb', ['manifest', 'publish', '--project', 'e2e:default', '--repo', b.w.registry.host, '--name', name, ...extra, file], { env: b.w.env });
   return `${b.w.registry.host}/${name}`;
 }
 
@@ -114,6 +114,28 @@ export async function withPartition<T>(b: BootWorld, image: string, name: string
   });
 }
 
+/**
+ * The installed system of a disk image as a root on this host: its config and store partitions
+ * mounted at `R/config` and `R/atomfs-store` for `fn` (a `mosctl update -r R` between boots),
+ * then unmounted and detached.
+ */
+export async function withInstalledRoot<T>(b: BootWorld, image: string, fn: (root: string) => Promise<T> | T): Promise<T> {
+  return withLoop(image, async (dev) => {
+    const root = b.w.dirs.make('mos-e2e-diskroot-');
+    const mounted: string[] = [];
+    try {
+      for (const [name, dir] of [['machine-config', 'config'], ['machine-store', 'atomfs-store']]) {
+        mkdirSync(join(root, dir));
+        execFileSync('mount', [partition(dev, name), join(root, dir)]);
+        mounted.push(join(root, dir));
+      }
+      return await fn(root);
+    } finally {
+      for (const m of mounted.reverse()) execFileSync('umount', [m]);
+    }
+  });
+}
+
 /** A sparse disk image with `mosctl install --partition` done on it from `url`. */
 export async function installedDisk(b: BootWorld, url: string, sizeMiB = 512): Promise<string> {
   const image = join(b.w.dirs.make('mos-e2e-disk-'), 'disk.img');
@@ -131,16 +153,18 @@ export function copyDisk(b: BootWorld, image: string): string {
 
 /**
  * Boots the disk with the kernel and initramfs from its own ESP (qemu loads them directly, as a
- * boot loader would), until hostfs's init is done or the guest stops.
+ * boot loader would), until hostfs's init is done or the guest stops (a panic with `panic=-1`
+ * reboots, which qemu's `-no-reboot` turns into an exit).
  */
-export function bootDisk(b: BootWorld, image: string, extraAppend = ''): Promise<BootResult> {
+export function bootDisk(b: BootWorld, image: string, extraAppend = '', opts: { persist?: boolean } = {}): Promise<BootResult> {
   const files = bootFilesOf(b, image);
   return bootQemu({
     kernel: files.kernel,
     initrd: files.initrd,
     // quiet: kernel notices (crng, ext4 mounts) must not split the MARK lines; errors (verity) still show.
     append: `console=ttyS0 quiet panic=-1 root=soci:name=mosboot rd.mos.timeout=30 ${extraAppend}`.trim(),
-    disks: [{ file: image, snapshot: true }],
+    // persist: what the guest writes stays on the image, for a scenario across reboots.
+    disks: [{ file: image, snapshot: !opts.persist }],
     until: /MARK:hostfs-done/,
     logFile: `${image}.console.log`,
   });
@@ -174,7 +198,7 @@ export async function flipLayerByte(b: BootWorld, image: string, layer: string, 
 
 const sha256 = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
-/** What a good boot shows (scenario 1): an overlay root over one dm-verity squashfs per hostfs layer, each `V`; the partitions where §4.11 puts them; the initrd's CA in factory/secure. */
+/** What a good boot shows (scenario 1): an overlay root over one dm-verity squashfs per hostfs layer, each `V`; the partitions where §4.11 puts them (config and store writable for mosctl once verified); the initrd's CA in factory/secure. */
 export function expectBootedOverVerity(b: BootWorld, r: BootResult): void {
   const mounts = marks(r, 'mount').map((l) => l.split(' '));
   const at = (mp: string) => mounts.filter((m) => m[1] === mp).pop();
@@ -190,8 +214,9 @@ export function expectBootedOverVerity(b: BootWorld, r: BootResult): void {
   const dm = marks(r, 'dm').map((l) => l.split(' '));
   expect(dm.map((d) => d[0]).sort()).toEqual(b.layers.map((l) => `${l}-verity`).sort());
   expect(dm.every((d) => d[1] === 'verity' && d[2] === 'V')).toBe(true);
-  expect(at('/config')?.slice(2, 4).join(' ')).toMatch(/^ext4 ro,/);
-  expect(at('/atomfs-store')?.slice(2, 4).join(' ')).toMatch(/^ext4 ro,/);
+  // Verified from read-only mounts; remounted read-write for the booted system's mosctl.
+  expect(at('/config')?.slice(2, 4).join(' ')).toMatch(/^ext4 rw,nosuid,nodev,noexec/);
+  expect(at('/atomfs-store')?.slice(2, 4).join(' ')).toMatch(/^ext4 rw,nosuid,nodev,noexec/);
   expect(at('/scratch-writes')?.slice(2, 4).join(' ')).toMatch(/^ext4 rw,/);
   expect(at('/factory')?.[2]).toBe('tmpfs');
   expect(marks(r, 'ca')).toEqual([sha256(b.w.caPath)]);

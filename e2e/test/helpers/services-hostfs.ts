@@ -89,7 +89,22 @@ if [ -n "$pid" ] && [ -d /proc/$pid ]; then
   echo "MARK:service-utsns $(readlink /proc/$pid/ns/uts) $(readlink /proc/1/ns/uts)"
 fi
 [ -e /scratch-writes/roots/hostfstarget/bin/busybox ] && echo "MARK:service-root-owner $(stat -c %u /scratch-writes/roots/hostfstarget/bin/busybox)"
+# The trial of the state (issue 10 §4): wait (bounded) until the supervisor's watch confirmed
+# it or rolled back, then report; a state that was never on trial reports at once.
+i=0
+while [ $i -lt 60 ] && mosctl status --json 2>/dev/null | grep -q '"pending":'; do i=$((i + 1)); sleep 1; done
+mosctl status --json > /tmp/status2.json 2>/dev/null
+node -e '
+  const s = JSON.parse(require("fs").readFileSync("/tmp/status2.json", "utf8"));
+  const short = (c) => (c ? c.slice(0, 12) : "-");
+  console.log("MARK:lifecycle commit=" + short(s.commit) + " booted=" + short(s.bootedCommit) + " pending=" + (s.pending ? s.pending.kind : "-") +
+    " confirmed=" + (s.confirmed && s.confirmed.commit === s.commit ? s.confirmed.by : "-"));
+  if (s.lastAutoRollback) console.log("MARK:auto-rollback " + s.lastAutoRollback.reason);
+' || echo "MARK:lifecycle unreadable"
+grep -E 'confirmed|roll|fell back' /var/log/mos/supervisor.log 2>/dev/null | sed 's/^/MARK:watch /'
 dms dm-after
+# What mos wrote (the state, the boot count) must reach the disk before the harness stops qemu.
+sync
 echo "MARK:hostfs-done uptime=$(up)"
 poweroff -f
 `;

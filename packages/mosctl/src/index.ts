@@ -5,6 +5,7 @@ export { install, type InstallOptions, type InstallResult } from './ops/install'
 export { update, type UpdateOptions, type UpdateResult } from './ops/update';
 export { rollback, type RollbackOptions, type RollbackResult } from './ops/rollback';
 export { confirm, type ConfirmResult } from './ops/confirm';
+export { recordBootFallback, readBooted, type BootedRecord } from './ops/boot-fallback';
 export { watchTrial, bootedCommit, type TrialWatch } from './ops/watch-trial';
 export { judgeTrial, trialStart, type TrialView, type TrialVerdict } from './ops/trial-verdict';
 export { commitOnTrial, parseDuration, DEFAULT_CONFIRM_TIMEOUT, DEFAULT_SETTLE, type TrialOptions } from './ops/trial';

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -16,6 +16,9 @@ export function busyboxTree(dir: string, files: Record<string, string> = {}): st
   writeFileSync(join(dir, 'etc', 'group'), 'root:x:0:\n');
   for (const [p, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, p)), { recursive: true });
+    // An applet link (/sbin/init → /bin/busybox) is absolute: writing through it would write
+    // the host's busybox. Replace the link instead.
+    rmSync(join(dir, p), { force: true });
     writeFileSync(join(dir, p), content);
   }
   return dir;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { MountedMolecule } from '@mos/atomfs';
 import type { VerifiedState } from '@mos/manifest';
 import { createBootFs } from '../boot-fs/create-boot-fs';
+import { bootCounter, bootedPath, type StateSelector } from './boot-counter';
 import type { BootSys } from './boot-sys';
 import type { BootCmdline } from './cmdline';
 import { PARTITIONS, findPartitions, waitForPartitions } from './partitions';
@@ -29,18 +30,8 @@ export interface Handover {
   hostfs: MountedMolecule;
 }
 
-/**
- * Boot-count seam: which committed state to boot. The update lifecycle counts boot attempts
- * here (on scratch, which is mounted read-write by then) and falls back to the previous state;
- * without a selector the head of manifest.git boots. Whatever it picks is verified in full like
- * the head would be: the selector chooses among signed states, it cannot vouch for one.
- */
-export interface StateSelector {
-  /** A full commit id of manifest.git to boot, or undefined for the head. May log. */
-  select(ctx: { base: string; log: (s: string) => void }): Promise<string | undefined>;
-}
-
 const EXT4_RO = 'ro,nodev,nosuid,noexec';
+const EXT4_RW = 'remount,rw,nodev,nosuid,noexec';
 
 /**
  * `root=soci:name=mosboot`: boots the system installed on this machine's disk.
@@ -51,7 +42,12 @@ const EXT4_RO = 'ro,nodev,nosuid,noexec';
  *    and mounts hostfs: every layer through kernel dm-verity (required: no fallback to a
  *    userspace check), its root hash from the signed chain (install manifest → image manifest
  *    digest → layer annotation), an overlay whose upper dir on scratch starts empty each boot;
- * 4. returns the handover: which mounts move under the new root, and its init.
+ *    Which state: the head, unless the boot counter (`rd.mos.boot-tries`, {@link bootCounter})
+ *    falls back to the state before a hostfs/bootkit change that was booted too often without
+ *    being confirmed; the choice is recorded in `/run/mos/booted.json` for the booted system;
+ * 4. remounts config and store read-write for the booted system's mosctl (update, confirm,
+ *    rollback write there; what booted was verified from the read-only mounts before);
+ * 5. returns the handover: which mounts move under the new root, and its init.
  * Nothing is switched to unless all of it verified (the caller exits non-zero on any throw).
  */
 export async function bootInstalled(opts: {
@@ -79,13 +75,20 @@ export async function bootInstalled(opts: {
     await sys.mount({ fstype, source, target, options });
     log(`mounted ${source} at ${target} (${options.startsWith('ro') ? 'read-only' : 'read-write'})`);
   }
-  const commit = await opts.selector?.select({ base: p.base, log });
+  const selector = opts.selector ?? bootCounter({ sys, maxTries: opts.cmdline.bootTries });
+  const choice = await selector.select({ base: p.base, log });
+  const commit = choice.commit;
   if (commit) log(`booting state ${commit.slice(0, 12)} (chosen by the boot counter), not the head`);
   const { state, mounted } = await createBootFs({ root: p.base, dest: p.newRoot, ca: p.ca, backend: 'dm-verity', fresh: true, recordAs: '/', now: opts.now, commit, log });
   const hostfs = state.targets.find((t) => t.name === 'hostfs')!;
   log(`verified state ${state.commit.slice(0, 12)} of product ${state.product} against ${p.ca}`);
   for (const l of mounted.layerRecords) log(`layer ${l.id.slice(0, 12)}: ${l.device} (${l.status})`);
   log(`hostfs ${hostfs.target.digest} (version ${hostfs.target.version}) mounted at ${p.newRoot}`);
+  for (const [source, target] of [[parts.get(PARTITIONS.config)!.path, dirs.config], [parts.get(PARTITIONS.store)!.path, dirs.store]]) {
+    await sys.mount({ fstype: 'ext4', source, target, options: EXT4_RW });
+  }
+  await sys.mkdirp(join(p.base, 'run', 'mos'), 0o755);
+  await sys.writeFile(bootedPath(p.base), JSON.stringify({ commit: state.commit, at: (opts.now ?? new Date()).toISOString(), ...(choice.trial && { trial: choice.trial }) }) + '\n');
   const moves: [string, string][] = [
     [dirs.config, join(p.newRoot, 'config')],
     [dirs.store, join(p.newRoot, 'atomfs-store')],

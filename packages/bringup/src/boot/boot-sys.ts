@@ -3,6 +3,7 @@ import { chmod, copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/pr
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { atomicWriteFile } from '@mos/manifest';
 import { BringupError } from '../errors';
 
 /** A block device as the kernel lists it in `/sys/class/block/<name>/uevent`. */
@@ -29,6 +30,8 @@ export interface BootSys {
   blockDevices(): Promise<BlockDevice[]>;
   mkdirp(path: string, mode?: number): Promise<void>;
   writeFile(path: string, data: string, mode?: number): Promise<void>;
+  /** Replaces `path` so that it survives a crash right after: temp name, fsync, rename, fsync of the directory. */
+  writeFileDurable(path: string, data: string): Promise<void>;
   copyFile(from: string, to: string, mode?: number): Promise<void>;
   /** Whether `path` exists (a dangling symlink counts: the new root resolves it, not we). */
   exists(path: string): boolean;
@@ -83,6 +86,7 @@ export const realBootSys: BootSys = {
   async writeFile(path, data, mode) {
     await writeFile(path, data, { mode });
   },
+  writeFileDurable: (path, data) => atomicWriteFile(path, data),
   async copyFile(from, to, mode) {
     await copyFile(from, to);
     if (mode !== undefined) await chmod(to, mode);

@@ -1,4 +1,5 @@
-import { bootInstalled, DEFAULT_BOOT_PATHS, type Handover, type StateSelector } from './boot-installed';
+import { bootInstalled, DEFAULT_BOOT_PATHS, type Handover } from './boot-installed';
+import type { StateSelector } from './boot-counter';
 import { bootLive } from './boot-live';
 import type { BootSys } from './boot-sys';
 import { parseCmdline, type BootCmdline } from './cmdline';

@@ -19,6 +19,8 @@ export interface BootCmdline {
   debug: boolean;
   /** `rd.mos.timeout=SECONDS`: how long to wait for boot devices. Default 60. */
   deviceTimeoutMs: number;
+  /** `rd.mos.boot-tries=N`: boots of a state on trial for a hostfs/bootkit change before falling back. Default 3. */
+  bootTries: number;
   /** `init=PATH`: the program the new root starts as PID 1. Default `/sbin/init`. */
   init: string;
 }
@@ -28,6 +30,7 @@ export const DEFAULT_INIT = '/sbin/init';
 
 const KEYS = new Set(['name', 'dev', 'path', 'repo']);
 const DEFAULT_DEVICE_TIMEOUT_S = 60;
+const DEFAULT_BOOT_TRIES = 3;
 
 /**
  * Splits a kernel command line into words as the kernel does: spaces separate, double quotes
@@ -55,7 +58,7 @@ export function splitCmdline(text: string): string[] {
 /**
  * Parses the command line bringup acts on: `root=soci:name=…[,dev=…][,path=…][,repo=…]`
  * (exactly mos-original §2.11: comma-separated `key=value`, the value may itself hold `=`, as in
- * `dev=LABEL=OCI-BOOT`), `rd.soci-debug`, and `rd.mos.timeout=SECONDS`. Unknown keys, a missing
+ * `dev=LABEL=OCI-BOOT`), `rd.soci-debug`, `rd.mos.timeout=SECONDS` and `rd.mos.boot-tries=N`. Unknown keys, a missing
  * or empty name, a repeated key and a `root=` that is not `soci:` are errors: a boot that
  * misreads its instructions must not guess.
  *
@@ -96,6 +99,13 @@ export function parseCmdline(text: string): BootCmdline {
     if (!/^\d{1,5}$/.test(v) || Number(v) === 0) throw bad(`rd.mos.timeout=${v} is not a number of seconds (1..99999)`);
     deviceTimeoutMs = Number(v) * 1000;
   }
+  const triesWords = words.filter((w) => w.startsWith('rd.mos.boot-tries='));
+  let bootTries = DEFAULT_BOOT_TRIES;
+  if (triesWords.length) {
+    const v = triesWords[triesWords.length - 1].slice('rd.mos.boot-tries='.length);
+    if (!/^\d{1,2}$/.test(v) || Number(v) === 0) throw bad(`rd.mos.boot-tries=${v} is not a number of boots (1..99)`);
+    bootTries = Number(v);
+  }
   // The kernel leaves init= to the initramfs; the last one counts, as the kernel's own would.
   const inits = words.filter((w) => w.startsWith('init='));
   const init = inits.length ? inits[inits.length - 1].slice('init='.length) : DEFAULT_INIT;
@@ -106,6 +116,7 @@ export function parseCmdline(text: string): BootCmdline {
     root: { name: fields.name, path: fields.path ?? 'oci', ...(fields.dev ? { dev: fields.dev } : {}), ...(fields.repo ? { repo: fields.repo } : {}) },
     debug: words.includes('rd.soci-debug'),
     deviceTimeoutMs,
+    bootTries,
     init,
   };
 }

@@ -23,6 +23,7 @@ export function tracedBootSys(sys: BootSys, log: (s: string) => void): BootSys {
     run: (tool, args) => timed(`${tool} ${args.join(' ')}`, () => sys.run(tool, args)),
     mkdirp: (p, mode) => timed(`mkdir -p ${p}`, () => sys.mkdirp(p, mode)),
     writeFile: (p, data, mode) => timed(`write ${p}`, () => sys.writeFile(p, data, mode)),
+    writeFileDurable: (p, data) => timed(`write ${p} (durable)`, () => sys.writeFileDurable(p, data)),
     copyFile: (from, to, mode) => timed(`copy ${from} ${to}`, () => sys.copyFile(from, to, mode)),
     blockDevices: () => sys.blockDevices(),
     exists: (p) => sys.exists(p),

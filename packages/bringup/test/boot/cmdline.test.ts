@@ -13,6 +13,7 @@ describe('parseCmdline', () => {
       root: { name: 'mosboot', repo: 'local', path: 'oci' },
       debug: false,
       deviceTimeoutMs: 60_000,
+      bootTries: 3,
       init: '/sbin/init',
     });
   });
@@ -21,8 +22,13 @@ describe('parseCmdline', () => {
       root: { name: 'machine/livecd:1.0', dev: 'LABEL=OCI-BOOT', path: 'oci2', repo: '127.0.0.1:5000' },
       debug: true,
       deviceTimeoutMs: 5000,
+      bootTries: 3,
       init: '/sbin/init',
     });
+  });
+  it('reads rd.mos.boot-tries (the last one) and refuses what is not 1..99', () => {
+    expect(parseCmdline('root=soci:name=mosboot rd.mos.boot-tries=5 rd.mos.boot-tries=2').bootTries).toBe(2);
+    for (const v of ['0', '-1', 'x', '100', '']) expect(() => parseCmdline(`root=soci:name=mosboot rd.mos.boot-tries=${v}`)).toThrow(/rd\.mos\.boot-tries=.* is not a number of boots/);
   });
   it('takes the last root=, as the kernel does', () => {
     expect(parseCmdline('root=/dev/sda1 root=soci:name=mosboot').root.name).toBe('mosboot');

@@ -27,6 +27,9 @@ export class FakeBootSys implements BootSys {
   async writeFile(p: string, data: string) {
     this.calls.push(`write ${p} ${data.trim()}`);
   }
+  async writeFileDurable(p: string, data: string) {
+    this.calls.push(`write-durable ${p} ${data.trim()}`);
+  }
   async copyFile(from: string, to: string) {
     this.calls.push(`copy ${from} ${to}`);
   }

@@ -3,6 +3,7 @@ import type { CommandSpec } from '@mos/trust/cli';
 import { EXIT } from '../cli/exit-codes';
 import { caOf, caOptions, jsonOption, rootOf, rootOptions } from '../cli/options';
 import { supervisorCommand } from './supervise';
+import { recordBootFallback } from '../ops/boot-fallback';
 
 export const bootCommand: CommandSpec = {
   words: ['boot'],
@@ -17,6 +18,9 @@ export const bootCommand: CommandSpec = {
   },
   async run({ values, out }) {
     const root = rootOf(values);
+    // When bringup fell back to the previous state, services start from that state, recorded as a rollback first.
+    const fellBack = await recordBootFallback({ root, ca: caOf(values) });
+    if (fellBack && !values.json) out(`the boot fell back to ${fellBack.target.slice(0, 12)}: recorded as rollback ${fellBack.commit.slice(0, 12)}\n`);
     if (values.systemd) {
       const r = await bootSystemd({ root, ca: caOf(values) });
       if (values.json) return out(JSON.stringify(r, null, 2) + '\n');

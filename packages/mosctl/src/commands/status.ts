@@ -22,6 +22,7 @@ function render(r: StatusReport): string {
   const lines = [`root     ${r.root}`];
   if (r.verified) lines.push(`product  ${r.product}`, `state    ${r.commit?.slice(0, 12)} (${r.history?.[0]?.time ?? '?'}), verified against ${r.caPath}`);
   else lines.push(`state    ${r.commit?.slice(0, 12) ?? '?'}: DOES NOT VERIFY: ${r.error?.message}`);
+  if (r.bootedCommit && r.bootedCommit !== r.commit) lines.push(`booted   ${r.bootedCommit.slice(0, 12)} runs now; hostfs and bootkit of the current state take effect at the next boot`);
   if (r.newestSerial !== undefined) lines.push(`serial   ${r.newestSerial} (an update must be newer)`);
   if (r.rollbackTarget) lines.push(`rollback to ${r.rollbackTarget.commit.slice(0, 12)} (${r.rollbackTarget.message.split('\n')[0]})`);
   if (r.pending) {

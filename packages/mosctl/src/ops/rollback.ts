@@ -33,6 +33,8 @@ export interface RollbackOptions {
   now?: Date;
   /** How the state rolled back to is put on trial (an automatic rollback passes `autoRollback: false`: no ping-pong). */
   trial?: TrialOptions;
+  /** The state rolled back to is the one running already (bringup fell back to it): its trial waits for no boot. */
+  booted?: boolean;
   /** How long to wait for the state lock (default STATE_LOCK_WAIT_MS; the trial watch passes 0). */
   lockWaitMs?: number;
 }
@@ -84,7 +86,7 @@ export async function rollback(opts: RollbackOptions = {}): Promise<RollbackResu
     const changes = stateChanges(current ? viewOf(current) : { system: { ...system, targets: [], storage: [] }, installs: new Map() }, after);
     const result = { root, previous: head, target: target.commit, changes, system };
     if (current && sameSystem(current.system, state.system)) return { ...result, commit: head, changed: false };
-    const { commit, pending } = await commitOnTrial(root, { previous: head, kind: 'rollback', nextBoot: changes.nextBoot, trial: opts.trial, now: opts.now }, () =>
+    const { commit, pending } = await commitOnTrial(root, { previous: head, kind: 'rollback', nextBoot: opts.booted ? [] : changes.nextBoot, trial: opts.trial, now: opts.now }, () =>
       commitState({
         configDir,
         state: { system, installs: [...state.installs.values()].map((i) => i.signed) },

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { loadInstallManifest, pendingFor, readCommittedState, readLifecycle, resolveTarget, stateHistory, statePaths, writeLifecycle } from '@mos/manifest';
 import { serviceLogTail, serviceStatus } from '@mos/services';
 import { activateChanges } from './activate-changes';
+import { readBooted, recordBootFallback } from './boot-fallback';
 import { confirm } from './confirm';
 import { rollback } from './rollback';
 import { judgeTrial, type TrialVerdict } from './trial-verdict';
@@ -14,14 +13,7 @@ export interface TrialWatch {
 }
 
 /** The state bringup booted, as it records it in `R/run/mos/booted.json`; undefined on a root nothing booted. */
-export async function bootedCommit(root: string): Promise<string | undefined> {
-  try {
-    const c = JSON.parse(await readFile(join(root, 'run', 'mos', 'booted.json'), 'utf8')).commit;
-    return typeof c === 'string' && /^[0-9a-f]{40}$/.test(c) ? c : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const bootedCommit = async (root: string) => (await readBooted(root))?.commit;
 
 /**
  * The watch over a pending state, run by the supervisor process (`mosctl supervise`): once a
@@ -57,6 +49,13 @@ export function watchTrial(opts: { root: string; supervisorCommand: string[]; ca
   async function look(): Promise<void> {
     if (!existsSync(statePaths(root).manifestGit) || Date.now() < retryAt) return;
     const [head, parent] = await stateHistory({ configDir: statePaths(root).configDir, depth: 2 });
+    // A boot that fell back to the previous state is recorded as the rollback it is.
+    const fellBack = await recordBootFallback({ root, ca: opts.ca });
+    if (fellBack) {
+      log(`the boot fell back: rolled back to ${fellBack.target.slice(0, 12)} as commit ${fellBack.commit.slice(0, 12)}`);
+      await activateChanges({ root, changes: fellBack.changes, ca: opts.ca, supervisorCommand: opts.supervisorCommand });
+      return;
+    }
     const pending = pendingFor(await readLifecycle(root), head.commit, parent?.commit);
     if (!pending) {
       provingSince = undefined;
