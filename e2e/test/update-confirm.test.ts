@@ -107,11 +107,9 @@ test('a service that never proves itself: the supervisor rolls back by itself at
   await mosctl('supervise', '--stop', '--rfs', root);
 });
 
-test('a good update is confirmed after the settle time; while it is pending, gc keeps the state it could roll back to', async () => {
-  const { c1 } = await installAndBoot('good');
+test('a good update is confirmed after the settle time; then gc no longer keeps the state before it', async () => {
+  await installAndBoot('good');
   const up = await json('update', '-r', root, await publishYaml(w, system('busyboxu1-squashfs'), 'machine/good:v2', ['--serial', '200']), '--settle', '8');
-  const pendingGc = await json('gc', '--rfs', root, '--keep', '0', '--dry-run');
-  expect(pendingGc.keptStates).toEqual([up.commit, c1]);
   const st = await waitFor('the update confirmed', async () => {
     const s = await status();
     return s.confirmed?.commit === up.commit ? s : undefined;
@@ -134,7 +132,8 @@ test('--no-auto-rollback: past the deadline the state stays pending and status s
     return s.pending?.overdue ? s : undefined;
   });
   expect(overdue.pending).toMatchObject({ commit: up.commit, autoRollback: false, waiting: expect.stringMatching(/^not confirmed within 2s: web/) });
-  expect((await mosctl('status', '--rfs', root)).stdout).toMatch(/PENDING {2}update since .* \(no auto-rollback\): not confirmed within 2s: web/);
+  // The text view says the same at any moment web is down (a crash loop is briefly "running" at times).
+  await waitFor('status text saying overdue', async () => /PENDING {2}update since .* \(no auto-rollback\): not confirmed within 2s: web/.test((await mosctl('status', '--rfs', root)).stdout));
   expect(head()).toBe(up.commit);
   const c = await runOk('mosctl', ['confirm', '--rfs', root], { env: w.env });
   expect(c.stdout).toMatch(new RegExp(`^confirmed ${up.commit.slice(0, 12)}`));
@@ -145,8 +144,9 @@ test('--no-auto-rollback: past the deadline the state stays pending and status s
   await mosctl('supervise', '--stop', '--rfs', root);
 });
 
-test('with no services running the trial waits for mosctl boot; --no-activate is not watched; bad durations are usage errors', async () => {
+test('with no services running the trial waits for mosctl boot, and gc keeps the state it could roll back to; --no-activate is not watched; bad durations are usage errors', async () => {
   await mosctl('install', '--rfs', root, await publishYaml(w, system('busybox-squashfs'), 'machine/idle:v1', ['--serial', '100']));
+  const c1 = head();
   const v2 = await publishYaml(w, system('busyboxu1-squashfs'), 'machine/idle:v2', ['--serial', '200']);
   const bad = await runBin('mosctl', ['update', '-r', root, v2, '--confirm-timeout', 'soon'], { env: w.env });
   expect({ code: bad.code, err: bad.stderr }).toEqual({ code: 2, err: expect.stringMatching(/--confirm-timeout "soon" is not a duration/) });
@@ -154,6 +154,8 @@ test('with no services running the trial waits for mosctl boot; --no-activate is
   const st = await status();
   expect(st.pending).toMatchObject({ waiting: expect.stringMatching(/mosctl boot/), overdue: false });
   expect(st.pending.deadline).toBeUndefined();
+  // Nothing watches here, so it stays pending whatever the timing: gc keeps the rollback target.
+  expect((await json('gc', '--rfs', root, '--keep', '0', '--dry-run')).keptStates).toEqual([head(), c1]);
   const v3 = await publishYaml(w, system('busybox-squashfs'), 'machine/idle:v3', ['--serial', '300']);
   const quiet = await json('update', '-r', root, v3, '--no-activate');
   expect(quiet.pending).toMatchObject({ watch: false });
