@@ -56,6 +56,17 @@ async function boot(): Promise<BootResult> {
 }
 
 const bringupSaid = (r: BootResult, re: RegExp) => r.lines.filter((l) => l.includes('mos-bringup:') && re.test(l));
+
+/**
+ * Asserts bringup said `re` exactly once in this boot. On failure the diff holds how the boot
+ * ended, everything bringup said and the console's end, so a red run on CI explains itself.
+ */
+function expectBringupSaidOnce(r: BootResult, re: RegExp): void {
+  const hits = bringupSaid(r, re);
+  if (hits.length === 1) return;
+  const bringup = r.lines.filter((l) => l.includes('mos-bringup'));
+  expect({ said: hits, re: re.source, exitCode: r.exitCode, timedOut: r.timedOut, ms: r.durationMs, bringup, tail: r.lines.slice(-60) }).toEqual({ said: ['exactly one line'] });
+}
 const gitOf = (dir: string, ...args: string[]) => execFileSync('git', ['-C', join(dir, 'manifest.git'), ...args], { encoding: 'utf8' }).trim();
 
 test('a hostfs that cannot boot is tried twice, then the previous state boots and records the fallback as a rollback, which its services confirm', async () => {
@@ -64,7 +75,7 @@ test('a hostfs that cannot boot is tried twice, then the previous state boots an
 
   for (const n of [1, 2]) {
     const r = await boot();
-    expect(bringupSaid(r, new RegExp(`state ${up.commit.slice(0, 12)} is on trial \\(hostfs changed\\): boot ${n} of 2`))).toHaveLength(1);
+    expectBringupSaidOnce(r, new RegExp(`state ${up.commit.slice(0, 12)} is on trial \\(hostfs changed\\): boot ${n} of 2`));
     expect(marks(r, 'broken-hostfs')).toHaveLength(1); // it booted the new hostfs, whose init died
     expect(marks(r, 'hostfs-done')).toEqual([]);
   }
@@ -72,7 +83,7 @@ test('a hostfs that cannot boot is tried twice, then the previous state boots an
   const r = await boot();
   const tail = r.timedOut || !marks(r, 'hostfs-done').length ? r.lines.slice(-80).join('\n') : '';
   expect({ timedOut: r.timedOut, tail }).toEqual({ timedOut: false, tail: '' });
-  expect(bringupSaid(r, /was booted 2 times without being confirmed: booting the previous state/)).toHaveLength(1);
+  expectBringupSaidOnce(r, /was booted 2 times without being confirmed: booting the previous state/);
   expect(marks(r, 'broken-hostfs')).toEqual([]);
   expect(marks(r, 'service')).toHaveLength(1); // the previous state's service answers
   const [lifecycle] = marks(r, 'lifecycle');
@@ -94,7 +105,7 @@ test('a good hostfs change boots once on trial and the booted system confirms it
   const up = await updateDisk('3.0', 'hostfs-2', 300);
   expect(up.pending.nextBoot).toEqual(['hostfs']);
   const r = await boot();
-  expect(bringupSaid(r, new RegExp(`state ${up.commit.slice(0, 12)} is on trial \\(hostfs changed\\): boot 1 of 2`))).toHaveLength(1);
+  expectBringupSaidOnce(r, new RegExp(`state ${up.commit.slice(0, 12)} is on trial \\(hostfs changed\\): boot 1 of 2`));
   expect(marks(r, 'service')).toHaveLength(1);
   expect(marks(r, 'lifecycle')).toEqual([`commit=${up.commit.slice(0, 12)} booted=${up.commit.slice(0, 12)} pending=- confirmed=auto`]);
 

@@ -2,7 +2,7 @@
  * Polls `check` until it returns a truthy value. The bound is a hang guard for a service that
  * never comes up (the test then fails saying what it waited for), not a performance assertion.
  */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, guardMs = 60_000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, guardMs = 60_000): Promise<T> {
   const end = Date.now() + guardMs;
   for (;;) {
     const v = await check();
