@@ -9,6 +9,6 @@ export { netnsPair, httpGetIn } from './netns';
 export { preserveSubids } from './subids';
 export { makeKeys, signInstall, type TestKeys } from './keys';
 export { debianKernel, kernelCacheDir, KernelMissingError, type Kernel, type DebianKernelOptions } from './kernel';
-export { bootQemu, qemuArgs, parseMarkers, stripEscapes, liveQemuGroups, QEMU, DEBUG_EXIT_PORT, type BootOptions, type BootResult, type QemuDisk } from './qemu';
+export { bootQemu, qemuArgs, TCG_APPEND, parseMarkers, stripEscapes, liveQemuGroups, QEMU, DEBUG_EXIT_PORT, type BootOptions, type BootResult, type QemuDisk } from './qemu';
 export { miniInitramfs, moduleLoadOrder, type MiniInitramfs, type MiniInitramfsOptions } from './initramfs-mini';
 export { withLoop } from './loop';

@@ -17,7 +17,12 @@ export interface BootOptions {
   /** A bzImage (`vmlinuz`) or an ELF `vmlinux` with a PVH note (booted directly, ~2.8 s faster under TCG). */
   kernel: string;
   initrd: string;
-  /** The kernel command line. Include `console=ttyS0` to see anything; `panic=-1` is advisable. */
+  /**
+   * The kernel command line. Include `console=ttyS0` to see anything; `panic=-1` is advisable.
+   * Under TCG the harness adds {@link TCG_APPEND}: an emulated CPU on a busy host stops for
+   * seconds at a time, and the kernel's stall and lockup reports are errors printed on the
+   * console even with `quiet`, in the middle of the lines tests read.
+   */
   append: string;
   disks?: QemuDisk[];
   /** Default 1024. An initramfs with node in it needs ≥ 384. */
@@ -26,7 +31,8 @@ export interface BootOptions {
   smp?: number;
   /**
    * A hang guard, never a performance assertion: qemu is killed after this long and the
-   * result says `timedOut`. Default 240000.
+   * result says `timedOut`. Default 420000 (a boot takes 10-50 s here; a slow or loaded runner
+   * must not turn into a red test).
    */
   timeoutMs?: number;
   /** Stop qemu as soon as a console line matches (killed; not an error: `stoppedByUntil`). */
@@ -70,6 +76,9 @@ export const QEMU = 'qemu-system-x86_64';
 export const DEBUG_EXIT_PORT = 0xf4;
 
 /** The qemu arguments {@link bootQemu} runs (without the `timeout` backstop). */
+/** What a TCG guest's command line gets: no RCU stall reports, no soft/hard lockup watchdog. */
+export const TCG_APPEND = 'rcupdate.rcu_cpu_stall_suppress=1 nowatchdog';
+
 export function qemuArgs(opts: BootOptions): string[] {
   const accel = opts.accel ?? (process.env.MOS_QEMU_ACCEL || 'tcg');
   if (!/^[a-z]+$/.test(accel)) throw new TypeError(`bootQemu: accel must be a qemu accelerator name such as tcg or kvm, not ${JSON.stringify(accel)}`);
@@ -85,7 +94,7 @@ export function qemuArgs(opts: BootOptions): string[] {
     '-device', `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x04`,
     '-kernel', opts.kernel,
     '-initrd', opts.initrd,
-    '-append', opts.append,
+    '-append', accel === 'tcg' ? `${opts.append} ${TCG_APPEND}` : opts.append,
   ];
   for (const d of opts.disks ?? []) {
     const props = [`file=${d.file.replace(/,/g, ',,')}`, 'if=virtio', `format=${d.format ?? 'raw'}`, `snapshot=${d.snapshot === false ? 'off' : 'on'}`];
@@ -205,7 +214,7 @@ export function parseMarkers(lines: readonly string[]): Map<string, string[]> {
 export function bootQemu(opts: BootOptions): Promise<BootResult> {
   assertOptions(opts);
   const args = qemuArgs(opts);
-  const timeoutMs = opts.timeoutMs ?? 240_000;
+  const timeoutMs = opts.timeoutMs ?? 420_000;
   const until = opts.until ? new RegExp(opts.until.source, opts.until.flags.replace(/[gy]/g, '')) : undefined;
   // The backstop: qemu dies even if this process is SIGKILLed before it can clean up.
   const backstopS = Math.ceil(timeoutMs / 1000) + 30;

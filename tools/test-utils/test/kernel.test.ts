@@ -81,10 +81,13 @@ test('qemuArgs: tcg by default, MOS_QEMU_ACCEL overrides, disks in order with sn
   expect(a.join(' ')).toContain('-device pvpanic -action panic=exit-failure -device isa-debug-exit,iobase=0xf4,iosize=0x04');
   const drives = a.flatMap((x, i) => (x === '-drive' ? [a[i + 1]] : []));
   expect(drives).toEqual(['file=/x/a,,b.img,if=virtio,format=raw,snapshot=on', 'file=/x/c.img,if=virtio,format=raw,snapshot=off,readonly=on']);
+  // TCG stalls are no kernel errors on the console; other accelerators keep the line as given.
+  expect(a[a.indexOf('-append') + 1]).toBe('console=ttyS0 rcupdate.rcu_cpu_stall_suppress=1 nowatchdog');
   const saved = process.env.MOS_QEMU_ACCEL;
   process.env.MOS_QEMU_ACCEL = 'kvm';
   try {
     expect(qemuArgs(base).slice(0, 2)).toEqual(['-accel', 'kvm']);
+    expect(qemuArgs(base)[qemuArgs(base).indexOf('-append') + 1]).toBe('console=ttyS0');
     expect(() => qemuArgs({ ...base, accel: 'kvm -hda x' })).toThrow(TypeError);
   } finally {
     if (saved === undefined) delete process.env.MOS_QEMU_ACCEL;
