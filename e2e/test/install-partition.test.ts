@@ -157,7 +157,9 @@ describe('mosctl install --partition', () => {
       expect(git('log', '--format=%an <%ae>|%s', 'master').trim()).toBe('machine <root@machine.local>|Initial commit');
       expect(git('ls-tree', '--name-only', 'master').trim().split('\n').sort()).toEqual([`${out.install}.json`, `${out.install}.json.signed`, `${out.install}.pem`, 'manifest.json']);
       git('-c', 'safe.directory=*', 'fsck', '--strict');
-      expect(readdirSync(at).sort()).toEqual(['lost+found', 'manifest.git', 'manifest.lock']);
+      expect(readdirSync(at).sort()).toEqual(['lost+found', 'manifest.git', 'manifest.lock', 'source.json']);
+      // The source `update` follows is the reference given, not the digest the install pinned.
+      expect(JSON.parse(readFileSync(join(at, 'source.json'), 'utf8'))).toEqual({ schema: 1, url, since: expect.any(String) });
     });
     await withMounted(partitionNamed(dev, 'machine-store'), (at) => {
       const index = JSON.parse(readFileSync(join(at, 'mos', 'index.json'), 'utf8'));

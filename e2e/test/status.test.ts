@@ -26,7 +26,7 @@ const statusJson = async () => {
 };
 
 test('not installed', async () => {
-  expect(await statusJson()).toEqual({ code: 0, report: { schemaVersion: 1, root, installed: false, verified: false } });
+  expect(await statusJson()).toEqual({ code: 0, report: { schemaVersion: 2, root, installed: false, verified: false } });
   expect((await runOk('mosctl', ['status', '--rfs', root])).stdout).toMatch(/not installed/);
 });
 
@@ -37,7 +37,7 @@ test('installed: product, commit, every target with digest and size, and where i
   try {
     const { code, report } = await statusJson();
     expect(code).toBe(0);
-    expect(report).toMatchObject({ schemaVersion: 1, installed: true, verified: true, product: w.product, history: [{ message: 'Initial commit' }] });
+    expect(report).toMatchObject({ schemaVersion: 2, installed: true, verified: true, product: w.product, history: [{ message: 'Initial commit' }] });
     expect(report.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(report.targets.map((t: { name: string; type: string; mounts: unknown[] }) => [t.name, t.type, t.mounts])).toEqual([
       ['hostfs', 'hostfs', []],

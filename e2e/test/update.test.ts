@@ -111,6 +111,7 @@ test('a committed edit of SHA.json makes update fail before it fetches anything'
   expect(head()).toBe(before);
 });
 
-test('update with no URL is a usage error', async () => {
-  expect((await runBin('mosctl', ['update', '-r', root])).code).toBe(2);
+test('update with no URL where no source is recorded says what to do (exit 4)', async () => {
+  const r = await runBin('mosctl', ['update', '-r', root]);
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 4, stderr: expect.stringContaining(`${root} has no recorded update source: give the URL (mosctl update URL), or record one with mosctl switch URL`) });
 });

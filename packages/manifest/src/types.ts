@@ -51,6 +51,13 @@ export interface Target {
   digest: string;
   storage: TargetStorage[];
   size: number;
+  /**
+   * mos extension: the target's health check (`{"command": [...]}` or `{"tcp": PORT}`, see
+   * `@mos/services` `healthSpecOf`), carried from manifest.yaml into the signed install.json
+   * (after `size`; the original's decoder ignores it). Parsing an install manifest does not
+   * read it back: services read it from the signed bytes.
+   */
+  health?: Record<string, unknown>;
 }
 
 /** `install.json`, version 1. */

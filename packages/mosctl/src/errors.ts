@@ -6,6 +6,10 @@ export type MosctlErrorCode =
   | 'ERR_MOSCTL_NOT_FOUND'
   /** A state cannot be made current because images it names are gone from the store (`details.missing`). */
   | 'ERR_MOSCTL_IMAGES_NOT_FOUND'
+  /** `update --apply` with nothing staged (exit 4). */
+  | 'ERR_MOSCTL_STAGED_NOT_FOUND'
+  /** `update` without a URL on a root that has no recorded source (exit 4). */
+  | 'ERR_MOSCTL_SOURCE_NOT_FOUND'
   | 'ERR_MOSCTL_NEEDS_BOOTKIT'
   | 'ERR_MOSCTL_VERIFY_FAILED'
   /** `--partition PATH` is not a whole-disk block device (a regular file, a partition, absent). */

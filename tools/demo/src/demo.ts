@@ -178,8 +178,9 @@ async function services(root: string, registry: string, product: string, images:
     sh.say(`state ${st.commit.slice(0, 12)} confirmed at ${st.confirmed.at} (${st.confirmed.by}: every container service ran healthy for the settle time)`);
   };
 
-  sh.step('Update web to 1.1: only the changed service restarts; the new state is pending until it has run healthy');
-  sh.run('mosctl', ['update', '-r', root, webRelease('1.1', '1.3', 130), '--settle', '3s']);
+  sh.step('Stage web 1.1 (fetched, verified, imported; not current), then apply it: only the changed service restarts, and the new state is pending until it has run healthy');
+  sh.run('mosctl', ['update', '--download-only', '-r', root, webRelease('1.1', '1.3', 130)]);
+  sh.run('mosctl', ['update', '--apply', '-r', root, '--settle', '3s']);
   sh.say(`GET ${url}: ${(await waitFor('the 1.1 page', () => httpGetIn(net.client, url)?.match(/1\.1/)?.input)).trim()}`);
   await confirmed();
 

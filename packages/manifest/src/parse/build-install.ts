@@ -40,6 +40,7 @@ export function installFromImport(imp: ImportManifest, images: ResolvedImage[], 
     digest: images[i].digest,
     storage: t.storage,
     size: images[i].size,
+    ...(t.health && { health: t.health }),
   }));
   const install: InstallManifest = { version: imp.version, product: imp.product, storage: imp.storage, targets, update_type: imp.update_type || 'partial', ...fresh };
   const v = validateInstallManifest(JSON.parse(serializeInstallManifest(install).toString()));
@@ -50,7 +51,7 @@ export function installFromImport(imp: ImportManifest, images: ResolvedImage[], 
 /**
  * The bytes of an install manifest as the original's Go structs marshal them: compact JSON,
  * fields in struct order, then mos's `serial` and `expires` when set (top-level keys the
- * original's decoder ignores). These exact bytes are what gets signed.
+ * original's decoder ignores) and a target's `health` after its `size` (likewise). These exact bytes are what gets signed.
  */
 export function serializeInstallManifest(m: InstallManifest): Buffer {
   const ordered = {
@@ -66,6 +67,7 @@ export function serializeInstallManifest(m: InstallManifest): Buffer {
       digest: t.digest,
       storage: t.storage.map((s) => ({ dest: s.dest, label: s.label })),
       size: t.size,
+      ...(t.health !== undefined ? { health: t.health } : {}),
     })),
     update_type: m.update_type,
     ...(m.serial !== undefined ? { serial: m.serial } : {}),

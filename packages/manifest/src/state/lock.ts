@@ -4,6 +4,7 @@ import { open, stat } from 'node:fs/promises';
 import { ManifestError } from '../errors';
 import { realSys, type Sys } from '../sys';
 import { statePaths } from './paths';
+import { removeStaleTemps } from '../git/atomic-fs';
 
 /** The state lock is held by another process; `holder` names it. */
 export class StateLockedError extends ManifestError {
@@ -32,6 +33,10 @@ export interface StateLock {
  * the pipe closes, the child exits and the kernel drops the lock: no stale lock files. It is
  * the same flock(2) lock the original mosctl takes, so the two exclude each other.
  *
+ * Every writer of `R/config` holds this lock exclusively, so an exclusive holder finds the
+ * temp files of atomic writes a kill interrupted and removes them (`removeStaleTemps`): the
+ * next state-changing command, whatever it is, leaves `git fsck` with nothing to report.
+ *
  * @example
  * import { lockState } from '@mos/manifest';
  * const lock = await lockState({ root: '/tmp/root', mode: 'exclusive' });
@@ -58,6 +63,7 @@ export async function lockState(opts: { root: string; mode: 'exclusive' | 'share
     const who = holder ? `pid ${holder.pid} (${holder.command})` : 'another process';
     throw new StateLockedError(`the state of ${opts.root} is locked by ${who}; wait for it to finish`, holder);
   }
+  if (opts.mode === 'exclusive') await removeStaleTemps(configDir);
   return { path, mode: opts.mode, release: () => releaseChild(child) };
 }
 

@@ -24,6 +24,11 @@ export class Fields {
     this.issues.push({ path: this.at(key), rule, message });
   }
 
+  /** The value as decoded, unchecked (for extension fields another package validates). */
+  raw(key: string): unknown {
+    return this.obj[key];
+  }
+
   string(key: string): string {
     const v = this.obj[key];
     if (v === undefined || v === null) return '';

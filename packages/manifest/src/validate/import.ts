@@ -1,7 +1,7 @@
 import type { Issue } from '../errors';
 import type { ImportManifest, ImportTarget } from '../types';
 import { checkTargets, readStorageItems, readTargetCommon, readText, type Validated } from './common';
-import { Fields, type Tree } from './fields';
+import { Fields, isObject, type Tree } from './fields';
 import { readUpdateType } from './install';
 import { DIGEST, hasControlChars } from './rules';
 
@@ -36,7 +36,9 @@ export function validateImportManifest(tree: Tree): Validated<ImportManifest> {
     if (digest !== '' && !DIGEST.test(digest)) t.issue('digest', 'digest', `digest ${JSON.stringify(digest)} must be "sha256:" and 64 lowercase hex digits`);
     const size = t.int('size');
     if (size < 0) t.issue('size', 'size', 'size must not be negative (0 means: take it from the source)');
-    return { ...readTargetCommon(t), source, digest, size };
+    const health = t.raw('health');
+    if (health !== undefined && health !== null && !isObject(health)) t.issue('health', 'health', 'health must be a mapping: {command: [ARGV...]} or {tcp: PORT}, with interval, timeout, retries, start_period');
+    return { ...readTargetCommon(t), source, digest, size, ...(isObject(health) && { health }) };
   });
   checkTargets(targets, storage, 'targets', errors, warnings);
   return { value: { version, product, update_type, storage, targets }, errors, warnings };

@@ -34,6 +34,20 @@ describe('installFromImport', () => {
     ]);
   });
 
+  test("a target's health check is carried into the signed bytes after size, as written; other targets get none", () => {
+    const withHealth = yaml().replace('    network: {type: simple, ports: [{host: 8080, container: 80}]}\n', '    network: {type: simple, ports: [{host: 8080, container: 80}]}\n    health: {tcp: 80, interval: 0.5, retries: 2}\n');
+    const bytes = serializeInstallManifest(installFromImport(loadImportManifest(withHealth).manifest, [{ digest: D1, size: 528 }, { digest: D2, size: 612 }]));
+    const [hostfs, web] = JSON.parse(bytes.toString()).targets;
+    expect(Object.keys(web)).toEqual(['service_name', 'version', 'service_type', 'network', 'nsgroup', 'digest', 'storage', 'size', 'health']);
+    expect(web.health).toEqual({ tcp: 80, interval: 0.5, retries: 2 });
+    expect(hostfs.health).toBeUndefined();
+    expect(loadInstallManifest(bytes).manifest.targets[1].service_name).toBe('web'); // still a valid install manifest
+  });
+
+  test('a health check that is not a mapping is an error naming the target field', () => {
+    expect(() => loadImportManifest(yaml().replace('    nsgroup: web\n', '    nsgroup: web\n    health: "curl localhost"\n'))).toThrow(/targets\[1\]\.health.*must be a mapping/s);
+  });
+
   test('a pinned digest or size that differs from the source fails, naming both', () => {
     const imp = loadImportManifest(yaml().replace('    source: oci:zothub:busybox-squashfs\n', `    source: oci:zothub:busybox-squashfs\n    digest: ${D2}\n    size: 1\n`)).manifest;
     const err = (() => {

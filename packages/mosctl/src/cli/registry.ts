@@ -4,7 +4,7 @@ import { installCommand } from '../commands/install';
 import { mountCommand, umountCommand } from '../commands/mount';
 import { publishCommand } from '../commands/publish';
 import { statusCommand } from '../commands/status';
-import { updateCommand } from '../commands/update';
+import { switchCommand, updateCommand } from '../commands/update';
 import { gcCommand } from '../commands/gc';
 import { rollbackCommand } from '../commands/rollback';
 import { confirmCommand } from '../commands/confirm';
@@ -27,7 +27,7 @@ import { bootkitBuildCommand } from '../commands/bootkit-build';
  * The commands of each bin. Each command lives in `src/commands/<name>.ts` and is thin: parse,
  * validate, open the root, call one library function, render text or `--json`.
  */
-export const MOSCTL_COMMANDS: CommandSpec[] = [installCommand, mountCommand, umountCommand, createBootFsCommand, updateCommand, rollbackCommand, confirmCommand, gcCommand, statusCommand,
+export const MOSCTL_COMMANDS: CommandSpec[] = [installCommand, mountCommand, umountCommand, createBootFsCommand, updateCommand, switchCommand, rollbackCommand, confirmCommand, gcCommand, statusCommand,
   storeCopyCommand, storeLsCommand, storeInspectCommand, storeFsckCommand, storeGcCommand, serveCommand,
   bootCommand, activateCommand, deactivateCommand, servicesCommand, superviseCommand];
 

@@ -31,6 +31,8 @@ function render(r: StatusReport): string {
   } else if (r.confirmed && r.confirmed.commit === r.commit) {
     lines.push(`confirmed ${r.confirmed.at} (${r.confirmed.by === 'auto' ? 'its services proved healthy' : 'by hand'})`);
   }
+  if (r.staged) lines.push(`STAGED   install ${r.staged.sha256.slice(0, 12)} serial ${r.staged.serial} from ${r.staged.url} (${r.staged.at}); mosctl update --apply makes it current`);
+  if (r.source) lines.push(`source   ${r.source.url} (mosctl update without a URL fetches it)`);
   if (r.lastRollback) lines.push(`last rollback ${r.lastRollback.time}: ${r.lastRollback.message.split('\n')[0]}`);
   if (r.lastAutoRollback && r.lastAutoRollback.commit === r.lastRollback?.commit) {
     for (const c of r.lastAutoRollback.services) {

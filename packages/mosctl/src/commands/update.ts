@@ -1,45 +1,86 @@
-import type { CommandSpec } from '@mos/trust/cli';
+import type { CommandSpec, RunContext } from '@mos/trust/cli';
 import { UsageError } from '@mos/trust/cli';
-import { update } from '../ops/update';
+import { update, type UpdateResult } from '../ops/update';
+import { applyStaged } from '../ops/apply-staged';
 import { activateChanges, type ActivationResult } from '../ops/activate-changes';
 import { EXIT } from '../cli/exit-codes';
 import { caOf, caOptions, jsonOption, progressOption, progressSink, registryOf, registryOptions, rootOf, rootOptions, trialOf, trialOptions } from '../cli/options';
 import { renderActivation, renderChanges, renderTrial } from './render-changes';
 import { supervisorCommand } from './supervise';
 
+const activateOption = {
+  'no-activate': { type: 'boolean', help: 'commit only: leave the running services as they are (mosctl boot picks the new state up)' },
+} as const;
+
 export const updateCommand: CommandSpec = {
   words: ['update'],
-  summary: 'apply a newer signed install manifest (complete replaces, partial merges), then restart what changed',
-  args: '[-r R] [--ca F] [--check] [--no-activate] [--confirm-timeout D] [--settle D] [--no-auto-rollback] [registry flags] URL',
-  positionals: [1, 1],
+  summary: 'apply a newer signed install manifest (from URL, or from the source the root follows), then restart what changed',
+  args: '[-r R] [--ca F] [--check | --download-only | --apply] [--no-activate] [--confirm-timeout D] [--settle D] [--no-auto-rollback] [registry flags] [URL]',
+  positionals: [0, 1],
   options: {
     ...rootOptions,
     ...caOptions,
     check: { type: 'boolean', help: `fetch and verify, print what would change, write nothing (exit 0: an update; ${EXIT.upToDate}: up to date)` },
-    'no-activate': { type: 'boolean', help: 'commit only: leave the running services as they are (mosctl boot picks the new state up)' },
+    'download-only': { type: 'boolean', help: 'fetch, verify and import, then stage the update without making it current (status shows it; --apply applies it)' },
+    apply: { type: 'boolean', help: 'make the staged update current, verifying it again (no URL)' },
+    ...activateOption,
     ...registryOptions,
     ...progressOption,
     ...trialOptions,
     ...jsonOption,
   },
-  async run({ values, positionals: [url], out }) {
-    if (values.check && values['no-activate']) throw new UsageError('--check writes nothing; --no-activate has no meaning with it');
+  async run(ctx) {
+    const { values, positionals } = ctx;
+    const modes = (['check', 'download-only', 'apply'] as const).filter((m) => values[m]);
+    if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} do different things: give one of them`);
+    if (values.apply && positionals.length) throw new UsageError('--apply applies what is staged: give no URL (mosctl update --download-only URL stages one)');
+    if ((values.check || values['download-only']) && values['no-activate']) throw new UsageError(`--${modes[0]} makes nothing current; --no-activate has no meaning with it`);
     const root = rootOf(values);
-    const r = await update({ root, url, check: values.check === true, manifestCa: caOf(values), ...registryOf(values), onProgress: progressSink(values), trial: trialOf(values) });
-    let activation: ActivationResult | undefined;
-    if (r.changed && !r.checked && !values['no-activate']) activation = await activateChanges({ root, changes: r.changes, ca: caOf(values), supervisorCommand: supervisorCommand(root) });
-    if (values.json) {
-      out(JSON.stringify({ root: r.root, changed: r.changed, checked: r.checked, commit: r.commit, previous: r.previous, serial: r.serial, changes: r.changes, activation, pending: r.pending, targets: r.system.targets }) + '\n');
-    } else if (!r.changed) {
-      out(`${r.root} is up to date (commit ${r.commit.slice(0, 12)})\n`);
-    } else {
-      const head = r.checked ? `update available for ${r.root} (serial ${r.serial}); it would change:` : `updated ${r.root}: commit ${r.commit.slice(0, 12)} (was ${r.previous.slice(0, 12)}), serial ${r.serial}:`;
-      out(`${head}\n${renderChanges(r.changes)}`);
-      if (activation) out(renderActivation(activation));
-      else if (!r.checked) out('services: not touched (--no-activate)\n');
-      if (r.pending) out(renderTrial(r.pending));
-    }
-    if (r.checked && !r.changed) return EXIT.upToDate;
-    return activation?.notRunning.length ? EXIT.error : EXIT.ok;
+    const common = { root, manifestCa: caOf(values), trial: trialOf(values) };
+    const r = values.apply
+      ? await applyStaged(common)
+      : await update({ ...common, url: positionals[0], check: values.check === true, downloadOnly: values['download-only'] === true, ...registryOf(values), onProgress: progressSink(values) });
+    return finishUpdate(ctx, r);
   },
 };
+
+export const switchCommand: CommandSpec = {
+  words: ['switch'],
+  summary: 'update from another reference and follow it from now on (mosctl update without a URL fetches it)',
+  args: '[-r R] [--ca F] [--no-activate] [--confirm-timeout D] [--settle D] [--no-auto-rollback] [registry flags] URL',
+  positionals: [1, 1],
+  options: { ...rootOptions, ...caOptions, ...activateOption, ...registryOptions, ...progressOption, ...trialOptions, ...jsonOption },
+  async run(ctx) {
+    const { values, positionals } = ctx;
+    const root = rootOf(values);
+    const r = await update({ root, url: positionals[0], setSource: true, manifestCa: caOf(values), trial: trialOf(values), ...registryOf(values), onProgress: progressSink(values) });
+    if (!values.json) ctx.out(`source of ${root}: ${r.url} (mosctl update without a URL fetches it)\n`);
+    return finishUpdate(ctx, r);
+  },
+};
+
+/** Activates what a committed update changed and prints the result; the exit status. */
+async function finishUpdate({ values, out }: RunContext, r: UpdateResult & { appliedAs?: string }): Promise<number> {
+  const root = r.root;
+  let activation: ActivationResult | undefined;
+  if (r.changed && !r.checked && !r.staged && !values['no-activate']) activation = await activateChanges({ root, changes: r.changes, ca: caOf(values), supervisorCommand: supervisorCommand(root) });
+  if (values.json) {
+    out(JSON.stringify({ root, url: r.url, changed: r.changed, checked: r.checked, staged: r.staged, ...(r.appliedAs && { appliedAs: r.appliedAs }), commit: r.commit, previous: r.previous, serial: r.serial, changes: r.changes, activation, pending: r.pending, targets: r.system.targets }) + '\n');
+  } else if (!r.changed && r.appliedAs) {
+    out(`the staged update (serial ${r.serial}) is applied already: commit ${r.appliedAs.slice(0, 12)}; ${root} is at ${r.commit.slice(0, 12)}\n`);
+  } else if (!r.changed) {
+    out(`${root} is up to date (commit ${r.commit.slice(0, 12)})\n`);
+  } else {
+    const head = r.checked
+      ? `update available for ${root} (serial ${r.serial}); it would change:`
+      : r.staged
+        ? `staged an update of ${root} (serial ${r.serial}) from ${r.url}; mosctl update --apply makes it current. It will change:`
+        : `updated ${root}: commit ${r.commit.slice(0, 12)} (was ${r.previous.slice(0, 12)}), serial ${r.serial}:`;
+    out(`${head}\n${renderChanges(r.changes)}`);
+    if (activation) out(renderActivation(activation));
+    else if (!r.checked && !r.staged) out('services: not touched (--no-activate)\n');
+    if (r.pending) out(renderTrial(r.pending));
+  }
+  if (r.checked && !r.changed) return EXIT.upToDate;
+  return activation?.notRunning.length ? EXIT.error : EXIT.ok;
+}

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pendingFor, readLifecycle, stateHistory, statePaths, writeLifecycle } from '@mos/manifest';
+import { pendingFor, readLifecycle, stateHistory, statePaths } from '@mos/manifest';
 import { rollback, type RollbackResult } from './rollback';
 
 /** What bringup recorded about this boot (`R/run/mos/booted.json`; see @mos/bringup's boot counter). */
@@ -44,8 +44,13 @@ export async function recordBootFallback(opts: { root: string; ca?: string }): P
   if (!pending || booted.trial.head !== head.commit || booted.commit !== pending.previous) return undefined;
   const what = pending.nextBoot.join(', ') || 'the system';
   const reason = `${what} of ${head.commit.slice(0, 12)} was booted ${booted.trial.tries} times without being confirmed; the boot fell back to ${booted.commit.slice(0, 12)}`;
-  const r = await rollback({ root, to: booted.commit, reason: `automatic: ${reason}`, manifestCa: opts.ca, booted: true, trial: { autoRollback: false, timeoutSeconds: pending.timeoutSeconds, settleSeconds: pending.settleSeconds } });
-  const record = await readLifecycle(root);
-  await writeLifecycle(root, { ...record, lastAutoRollback: { from: head.commit, to: booted.commit, commit: r.commit, at: new Date().toISOString(), reason, services: [] } });
-  return r;
+  return rollback({
+    root,
+    to: booted.commit,
+    reason: `automatic: ${reason}`,
+    automatic: { from: head.commit, reason, services: [] },
+    manifestCa: opts.ca,
+    booted: true,
+    trial: { autoRollback: false, timeoutSeconds: pending.timeoutSeconds, settleSeconds: pending.settleSeconds },
+  });
 }

@@ -1,5 +1,5 @@
 import { gc as sweep, LayoutStore, type Descriptor } from '@mos/oci-store';
-import { currentPending, loadInstallManifest, lockState, readCommittedState, resolveTarget, stateHistory, statePaths, storeDir } from '@mos/manifest';
+import { currentPending, loadInstallManifest, lockState, readCommittedState, readStaged, resolveTarget, stateHistory, statePaths, storeDir } from '@mos/manifest';
 import { STATE_LOCK_WAIT_MS } from './trial';
 import { MosctlError } from '../errors';
 
@@ -16,6 +16,8 @@ export interface GcResult {
   dryRun: boolean;
   /** The commits whose images were kept, newest first. */
   keptStates: string[];
+  /** The staged update (sha256 of its install manifest) whose images were kept, if one is staged. */
+  keptStaged?: string;
   /** Image manifests no kept state names, dropped from the store (digests, sorted). */
   removedImages: string[];
   /** Blobs swept (the dropped images' own, shared ones stay) and the bytes they used. */
@@ -31,8 +33,8 @@ const isImportTag = (d: Descriptor) => d.annotations?.[REF_NAME] === d.digest;
 
 /**
  * `mosctl gc`: removes the images (and their blobs) that none of the current state, the
- * `keep` states before it and, while the current state is pending, the state an automatic
- * rollback would go to names, with the state lock held exclusively (no update commits a
+ * `keep` states before it, while the current state is pending, the state an automatic
+ * rollback would go to, and a staged update (`update --download-only`) names, with the state lock held exclusively (no update commits a
  * state naming an image meanwhile) and the store's exclusive lock for the sweep (no import
  * runs meanwhile). Leftovers of killed imports go too. Only entries of mos's own import form
  * (tag = digest) are candidates; anything else in the store stays.
@@ -58,12 +60,24 @@ export async function gc(opts: GcOptions = {}): Promise<GcResult> {
       const installs = new Map([...state.installs].map(([sha, s]) => [sha, loadInstallManifest(s.json, `${sha}.json of commit ${commit.slice(0, 12)}`).manifest]));
       for (const t of state.system.targets) live.add(resolveTarget(t, installs).digest);
     }
+    // A staged update is applied from the store later: its images stay too.
+    const staged = await readStaged(root);
+    let keptStaged: string | undefined;
+    if (staged && !staged.applied) {
+      try {
+        for (const t of loadInstallManifest(staged.signed.json, 'the staged install manifest').manifest.targets) live.add(t.digest);
+        keptStaged = staged.signed.sha256;
+      } catch {
+        // Not a manifest (a damaged record): --apply refuses it, there is nothing to keep for it.
+      }
+    }
     const store = await LayoutStore.open(storeDir(root));
     const r = await sweep(store, { dryRun: opts.dryRun, keepRoot: (d) => !isImportTag(d) || live.has(d.digest) });
     return {
       root,
       dryRun: r.dryRun,
       keptStates: states,
+      ...(keptStaged && { keptStaged }),
       removedImages: r.droppedRoots.map((d) => d.digest).sort(),
       removedBlobs: r.removed.length,
       freedBytes: r.freedBytes,

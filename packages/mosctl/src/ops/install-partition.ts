@@ -113,7 +113,7 @@ export async function installPartition(opts: InstallPartitionOptions): Promise<I
   let bootFiles: string[];
   try {
     ({ result, bootFiles } = await withInstallRoot(parts, caPath, sys, async (root, rootCa) => {
-      const result = await install({ ...access, root, url: pinned(fetched), manifestCa: rootCa });
+      const result = await install({ ...access, root, url: pinned(fetched), sourceUrl: opts.url, manifestCa: rootCa });
       const bootkit = verified.manifest.targets.find((t) => t.service_name === 'bootkit');
       if (!bootkit) {
         warn(`${opts.disk} has no boot files: the install manifest has no bootkit target, so the ESP is empty`);

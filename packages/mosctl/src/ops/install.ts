@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProgressEvent, RemoteAccessOptions } from '@mos/oci-store';
-import { AlreadyInstalledError, initState, lockState, statePaths, storeTargetCheck, systemForInstall, uidRangePolicy, type SystemManifest } from '@mos/manifest';
+import { AlreadyInstalledError, initState, lockState, statePaths, storeTargetCheck, systemForInstall, uidRangePolicy, writeSource, type SystemManifest } from '@mos/manifest';
 import { findManifestCA, loadTrustAnchors } from '@mos/trust';
 import { fetchInstall, importTargets, verifyFetched } from '@mos/bringup';
 import { MosctlError } from '../errors';
@@ -13,6 +13,8 @@ export interface InstallOptions extends RemoteAccessOptions {
   url: string;
   /** Manifest CA (not the registry TLS CA). Default: R/factory/secure/manifestCA.pem, then R/manifestCA.pem. */
   manifestCa?: string;
+  /** The reference recorded as the machine's update source (default `url`; see `readSource`). */
+  sourceUrl?: string;
   onProgress?: (e: ProgressEvent & { target: string }) => void;
   now?: Date;
 }
@@ -34,7 +36,8 @@ export interface InstallResult {
  * 3. the state lock is taken exclusively (and "already installed" checked again);
  * 4. every target image is imported into `R/atomfs-store/mos` (verified streaming writes) and
  *    checked: its tag names exactly the pinned digest and size;
- * 5. only then `manifest.git` appears, atomically (built beside, renamed into place).
+ * 5. the source (`R/config/source.json`, where `mosctl update` without a URL looks) is recorded;
+ * 6. only then `manifest.git` appears, atomically (built beside, renamed into place).
  * A failure or kill at any point leaves no `manifest.git`, so the retry starts over cleanly
  * (images already imported are reused).
  */
@@ -62,6 +65,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     await importTargets({ root, from: fetched.reference, targets: verified.manifest.targets, registry: opts, onProgress: opts.onProgress });
     const check = await storeTargetCheck(root);
     for (const t of verified.manifest.targets) await check({ name: t.service_name, install: verified.sha256, target: t });
+    await writeSource(root, opts.sourceUrl ?? opts.url, opts.now);
     const commit = await initState({ configDir, state: { system, installs: [verified.signed] }, now: opts.now });
     return { root, commit, product: verified.product, sha256: verified.sha256, system };
   } finally {

@@ -19,6 +19,7 @@ import {
 } from '@mos/oci-store';
 import { installFromImport, loadImportManifest, serializeInstallManifest, type ImportTarget, type InstallManifest } from '@mos/manifest';
 import { projectInfo, signDetached } from '@mos/trust';
+import { healthSpecOf } from '@mos/services';
 import { ArtifactType, BOOTKIT_TAG, IMAGE_REPOSITORY } from '@mos/bringup';
 import { MosctlError } from '../errors';
 import { bootkitLayout } from './bootkit';
@@ -98,6 +99,8 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
   const sources = await Promise.all(imp.targets.map(async (t) => resolveTarget(t.source, opts)));
   const install = installFromImport(imp, sources, freshness(opts));
   const json = serializeInstallManifest(install);
+  // A health check the supervisor could not read would fail every trial of this release: refuse it before signing.
+  for (const t of install.targets) if (t.health) healthSpecOf(json, t.service_name);
   const signature = signDetached({ data: json, key });
 
   for (const [i, t] of imp.targets.entries()) {

@@ -12,6 +12,7 @@ import {
   statePaths,
   storeTargetCheck,
   type CommittedState,
+  type Culprit,
   type HistoryEntry,
   type PendingRecord,
   type StateChanges,
@@ -35,6 +36,11 @@ export interface RollbackOptions {
   trial?: TrialOptions;
   /** The state rolled back to is the one running already (bringup fell back to it): its trial waits for no boot. */
   booted?: boolean;
+  /**
+   * An automatic rollback: why, and the services at fault, recorded as the lifecycle's
+   * `lastAutoRollback` (naming the new commit) in the same locked, atomic write as its trial.
+   */
+  automatic?: { from: string; reason: string; services: Culprit[] };
   /** How long to wait for the state lock (default STATE_LOCK_WAIT_MS; the trial watch passes 0). */
   lockWaitMs?: number;
 }
@@ -86,7 +92,10 @@ export async function rollback(opts: RollbackOptions = {}): Promise<RollbackResu
     const changes = stateChanges(current ? viewOf(current) : { system: { ...system, targets: [], storage: [] }, installs: new Map() }, after);
     const result = { root, previous: head, target: target.commit, changes, system };
     if (current && sameSystem(current.system, state.system)) return { ...result, commit: head, changed: false };
-    const { commit, pending } = await commitOnTrial(root, { previous: head, kind: 'rollback', nextBoot: opts.booted ? [] : changes.nextBoot, trial: opts.trial, now: opts.now }, () =>
+    const auto = opts.automatic;
+    const record = auto && ((id: string) => ({ lastAutoRollback: { from: auto.from, to: target.commit, commit: id, at: (opts.now ?? new Date()).toISOString(), reason: auto.reason, services: auto.services } }));
+    const plan = { previous: head, kind: 'rollback' as const, nextBoot: opts.booted ? [] : changes.nextBoot, trial: opts.trial, now: opts.now, record };
+    const { commit, pending } = await commitOnTrial(root, plan, () =>
       commitState({
         configDir,
         state: { system, installs: [...state.installs.values()].map((i) => i.signed) },

@@ -1,13 +1,17 @@
 import { existsSync } from 'node:fs';
 import { listMolecules } from '@mos/atomfs';
-import { loadInstallManifest, findRollbackTarget, loadVerifiedState, pendingFor, readLifecycle, resolveTarget, type LifecycleRecord, type PendingRecord, readCommittedState, stateHistory, statePaths, storeTargetCheck, type SystemManifest, type Target } from '@mos/manifest';
+import { findRollbackTarget, readSource, readStaged, type SourceRecord, loadVerifiedState, pendingFor, readLifecycle, type LifecycleRecord, type PendingRecord, readCommittedState, stateHistory, statePaths, storeTargetCheck, type SystemManifest, type Target } from '@mos/manifest';
 import { scratchDir } from '@mos/bringup';
 import { serviceStatus, type ServicesStatus } from '@mos/services';
 import { judgeTrial, trialStart } from './trial-verdict';
-import { bootedCommit } from './watch-trial';
+import { bootedCommit, containerTargetsOf } from './watch-trial';
 
-/** Bumped when a field changes meaning or disappears; adding fields does not bump it. */
-export const STATUS_SCHEMA_VERSION = 1;
+/**
+ * Bumped when a field changes meaning or disappears, and for the update lifecycle (issue 10):
+ * 2 adds booted/pending/staged states, rollback target, confirm deadline, last (automatic)
+ * rollback, newest serial and source. Within a version, fields may only be added.
+ */
+export const STATUS_SCHEMA_VERSION = 2;
 
 /** One target in `mosctl status --json` (the schema is written down in the README). */
 export interface TargetStatus {
@@ -79,6 +83,14 @@ export interface StatusReport {
   confirmed?: LifecycleRecord['confirmed'];
   /** The last automatic rollback: from and to which state, why, each service at fault with its last exit and log tail. */
   lastAutoRollback?: LifecycleRecord['lastAutoRollback'];
+  /**
+   * An update downloaded and verified but not applied (`update --download-only`; `update
+   * --apply` applies it): its install manifest, serial, where it came from, when, and the state
+   * it was staged on. Not re-verified here: `--apply` does that.
+   */
+  staged?: { sha256: string; serial: number; url: string; at: string; basedOn: string };
+  /** Where `mosctl update` without a URL fetches from (set by install and `mosctl switch`). */
+  source?: Omit<SourceRecord, 'schema'>;
   /** The state bringup booted (from R/run/mos/booted.json), on a booted machine. */
   bootedCommit?: string;
   /** The supervisor and each service: state, pid, restarts, last exit, address, ports, health (see @mos/services). */
@@ -113,7 +125,7 @@ export async function status(opts: { root?: string; manifestCa?: string; history
   const lifecycle: Partial<StatusReport> = { ...(target && { rollbackTarget: item(target) }), ...(lastRollback && { lastRollback }) };
   const svc = serviceStatus({ root });
   const runtime = { services: svc.services, supervisor: svc.supervisor };
-  Object.assign(lifecycle, await trialReport(root, recent, svc));
+  Object.assign(lifecycle, await trialReport(root, recent, svc), await stagedReport(root));
   try {
     const s = await loadVerifiedState({ root, ca: opts.manifestCa, checkTarget: await storeTargetCheck(root) });
     return {
@@ -150,6 +162,15 @@ export async function status(opts: { root?: string; manifestCa?: string; history
   }
 }
 
+/** The staged update and the recorded source, as their (unsigned) records hold them. */
+async function stagedReport(root: string): Promise<Partial<StatusReport>> {
+  const [staged, source] = await Promise.all([readStaged(root), readSource(root)]);
+  return {
+    ...(staged && !staged.applied && { staged: { sha256: staged.signed.sha256, serial: staged.serial, url: staged.url, at: staged.at, basedOn: staged.basedOn } }),
+    ...(source && { source: { url: source.url, since: source.since } }),
+  };
+}
+
 function targetStatus(t: Target, install: string, mounts: TargetStatus['mounts']): TargetStatus {
   return { name: t.service_name, type: t.service_type, version: t.version, digest: t.digest, size: t.size, nsgroup: t.nsgroup, network: t.network, install, mounts };
 }
@@ -162,14 +183,8 @@ async function trialReport(root: string, recent: HistoryItem[], svc: ServicesSta
   const head = recent[0]?.commit;
   const p = head ? pendingFor(record, head, recent[1]?.commit) : undefined;
   if (!p || !head) return out;
-  const committed = await readCommittedState({ configDir: statePaths(root).configDir, commit: head }).catch(() => undefined);
-  let containers: { name: string; digest: string }[] = [];
-  try {
-    const installs = new Map([...(committed?.installs ?? [])].map(([sha, i]) => [sha, loadInstallManifest(i.json, `${sha}.json`).manifest]));
-    containers = (committed?.system.targets ?? []).map((t) => resolveTarget(t, installs)).filter((t) => t.service_type === 'container').map((t) => ({ name: t.service_name, digest: t.digest }));
-  } catch {
-    // An unreadable state: the trial is shown without the services it waits for.
-  }
+  // An unreadable state: the trial is shown without the services it waits for.
+  const containers = await containerTargetsOf(root, head).catch(() => []);
   const view = { pending: { ...p, commit: head }, containers, supervisor: svc.supervisor, services: svc.services, bootedCommit: booted, now: new Date() };
   const start = trialStart(view);
   const v = judgeTrial(view);

@@ -1,4 +1,4 @@
-import { pendingFor, readLifecycle, stateHistory, statePaths, writeLifecycle, type PendingRecord } from '@mos/manifest';
+import { pendingFor, readLifecycle, stateHistory, statePaths, writeLifecycle, type LifecycleRecord, type PendingRecord } from '@mos/manifest';
 import { MosctlError } from '../errors';
 
 /** How a new state is put on trial (`--confirm-timeout`, `--settle`, `--no-auto-rollback`). */
@@ -27,11 +27,12 @@ export const DEFAULT_SETTLE = 15;
  * no commit yet) and completed after it, so whatever moment a kill hits, the state that ends up
  * current is pending exactly when it is the new one, or as it was before when it is the old
  * one (`pendingFor` resolves the half-written record). What the record held about earlier
- * confirmations and rollbacks is kept.
+ * confirmations and rollbacks is kept; `record` adds to it in the same write that completes
+ * the trial (an automatic rollback's reason, naming the new commit).
  */
 export async function commitOnTrial(
   root: string,
-  plan: { previous: string; kind: PendingRecord['kind']; nextBoot: string[]; trial?: TrialOptions; now?: Date },
+  plan: { previous: string; kind: PendingRecord['kind']; nextBoot: string[]; trial?: TrialOptions; now?: Date; record?: (commit: string) => Partial<LifecycleRecord> },
   commit: () => Promise<string>,
 ): Promise<{ commit: string; pending: PendingRecord }> {
   const t = plan.trial ?? {};
@@ -56,7 +57,7 @@ export async function commitOnTrial(
   await writeLifecycle(root, { ...record, pending, ...(before && { replacing: { ...before, commit: head.commit } }) });
   const id = await commit();
   const done = { ...pending, commit: id };
-  await writeLifecycle(root, { ...record, pending: done });
+  await writeLifecycle(root, { ...record, ...plan.record?.(id), pending: done });
   return { commit: id, pending: done };
 }
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { loadInstallManifest, pendingFor, readCommittedState, readLifecycle, resolveTarget, stateHistory, statePaths, writeLifecycle } from '@mos/manifest';
+import { loadInstallManifest, pendingFor, readCommittedState, readLifecycle, resolveTarget, stateHistory, statePaths } from '@mos/manifest';
 import { serviceLogTail, serviceStatus } from '@mos/services';
 import { activateChanges } from './activate-changes';
 import { readBooted, recordBootFallback } from './boot-fallback';
@@ -37,12 +37,7 @@ export function watchTrial(opts: { root: string; supervisorCommand: string[]; ca
   let timer: NodeJS.Timeout | undefined;
 
   async function containersOf(commit: string) {
-    if (!containers.has(commit)) {
-      const s = await readCommittedState({ configDir: statePaths(root).configDir, commit });
-      const installs = new Map([...s.installs].map(([sha, i]) => [sha, loadInstallManifest(i.json, `${sha}.json`).manifest]));
-      const targets = s.system.targets.map((t) => resolveTarget(t, installs));
-      containers.set(commit, targets.filter((t) => t.service_type === 'container').map((t) => ({ name: t.service_name, digest: t.digest })));
-    }
+    if (!containers.has(commit)) containers.set(commit, await containerTargetsOf(root, commit));
     return containers.get(commit)!;
   }
 
@@ -85,11 +80,17 @@ export function watchTrial(opts: { root: string; supervisorCommand: string[]; ca
       if (r.confirmed) log(`confirmed ${commit.slice(0, 12)}: every service healthy for ${p.settleSeconds}s`);
     } else if (v.action === 'rollback') {
       log(`rolling back from ${commit.slice(0, 12)} to ${previous.slice(0, 12)}: ${v.reason}`);
-      const r = await rollback({ root, to: previous, reason: `automatic: ${v.reason}`, manifestCa: opts.ca, lockWaitMs: 0, trial: { autoRollback: false, timeoutSeconds: p.timeoutSeconds, settleSeconds: p.settleSeconds } });
       // A service still retrying has no failure record with its log: take the tail of its output.
       const services = v.culprits.map((c) => (c.logTail?.length ? c : { ...c, logTail: serviceLogTail({ root, name: c.name, lines: 10 }) }));
-      const record = await readLifecycle(root);
-      await writeLifecycle(root, { ...record, lastAutoRollback: { from: commit, to: previous, commit: r.commit, at: new Date().toISOString(), reason: v.reason, services } });
+      const r = await rollback({
+        root,
+        to: previous,
+        reason: `automatic: ${v.reason}`,
+        automatic: { from: commit, reason: v.reason, services },
+        manifestCa: opts.ca,
+        lockWaitMs: 0,
+        trial: { autoRollback: false, timeoutSeconds: p.timeoutSeconds, settleSeconds: p.settleSeconds },
+      });
       const a = await activateChanges({ root, changes: r.changes, ca: opts.ca, supervisorCommand: opts.supervisorCommand });
       log(`rolled back: commit ${r.commit.slice(0, 12)}; ${a.ran ? `restarted ${a.restarted.join(', ') || 'nothing'}` : a.why}`);
     }
@@ -115,4 +116,14 @@ export function watchTrial(opts: { root: string; supervisorCommand: string[]; ca
       await current;
     },
   };
+}
+
+/** The container targets of a committed state (read, not verified: they only say what a trial waits for). */
+export async function containerTargetsOf(root: string, commit: string): Promise<{ name: string; digest: string }[]> {
+  const s = await readCommittedState({ configDir: statePaths(root).configDir, commit });
+  const installs = new Map([...s.installs].map(([sha, i]) => [sha, loadInstallManifest(i.json, `${sha}.json`).manifest]));
+  return s.system.targets
+    .map((t) => resolveTarget(t, installs))
+    .filter((t) => t.service_type === 'container')
+    .map((t) => ({ name: t.service_name, digest: t.digest }));
 }
