@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxTree, cleanupMounts, httpGetIn, netnsPair, runBin, runOk } from '@mos/test-utils';
 import { installYaml, makeRoot, makeWorld, publishYaml, stopWorld, type World } from './helpers/world';
@@ -31,9 +31,13 @@ test('containeronly: install, boot, the container runs in its nsgroup, stop leav
   const root = makeRoot(w);
   roots.push(root);
   await runOk('mosctl', ['install', '--rfs', root, await publishYaml(w, installYaml(w, 'containeronly'), 'machine/install:container')], { env: w.env });
-  await runOk('mosctl', ['boot', '--rfs', root]);
+  // Whatever the operator had exported must not reach the container (its root reads /proc/1/environ).
+  await runOk('mosctl', ['boot', '--rfs', root], { env: { MOS_E2E_SECRET_TOKEN: 'leak-canary-5f2c' } });
   const svc = (await waitFor('hostfstarget running', async () => ((await services(root)).hostfstarget?.state === 'running' ? (await services(root)).hostfstarget : undefined)))!;
   expect(svc.pid).toBeGreaterThan(1);
+  const initEnv = readFileSync(`/proc/${svc.pid}/environ`, 'utf8').split('\0').filter(Boolean);
+  expect(initEnv.some((e) => e.includes('leak-canary'))).toBe(false);
+  expect(initEnv).toContain('container=lxc');
   // Inside, / belongs to root; on the host the files are in nsgroup c1's range (from 100000).
   const uidInside = execFileSync('nsenter', ['-t', String(svc.pid), '-U', '-m', 'stat', '-c', '%u', '/bin/busybox'], { encoding: 'utf8' }).trim();
   expect(uidInside).toBe('0');
@@ -83,4 +87,31 @@ test('httpd on a simple network: a page through the port forward, restarted afte
   await runOk('mosctl', ['deactivate', '-t', 'web', '--rfs', root]);
   expect(get()).toBeUndefined();
   expect(execFileSync('ip', ['netns', 'exec', ns, 'iptables', '-t', 'nat', '-S'], { encoding: 'utf8' })).not.toContain('8080');
+});
+
+test('a device node shipped in an image opens nothing: not inside the container, not through its root on the host', async () => {
+  // /dev/null's numbers (harmless if the test were wrong), at a path lxc's own /dev does not cover.
+  const layer = w.dirs.make('mos-e2e-devnode-');
+  execFileSync('mknod', ['-m', '0666', join(layer, 'nullnode'), 'c', '1', '3']);
+  writeFileSync(join(layer, 'run.sh'), '#!/bin/sh\nif echo x > /nullnode; then echo "nullnode: opened"; else echo "nullnode: refused"; fi\nexec sleep 600\n', { mode: 0o755 });
+  const tree = busyboxTree(join(w.dirs.make('mos-e2e-bb-'), 'rootfs'));
+  await runOk('atomfs', ['build', '--layout', w.zothub, '--tag', 'devnode', '--entrypoint', '/run.sh', tree, layer]);
+  const yaml = `version: 1\nproduct: ${w.product}\nupdate_type: complete\ntargets:\n` +
+    `  - {service_name: hostfs, source: "oci:${w.zothub}:busybox-squashfs", version: "1", service_type: hostfs, network: {type: host}}\n` +
+    `  - {service_name: dn, source: "oci:${w.zothub}:devnode", version: "1", service_type: container, nsgroup: dn, network: {type: none}}\n`;
+  const root = makeRoot(w);
+  roots.push(root);
+  await runOk('mosctl', ['install', '--rfs', root, await publishYaml(w, yaml, 'machine/install:devnode')], { env: w.env });
+  await runOk('mosctl', ['boot', '--rfs', root]);
+  await waitFor('dn running', async () => (await services(root)).dn?.state === 'running');
+  const log = join(root, 'var', 'log', 'mos', 'dn.log');
+  const said = await waitFor('the container to try its node', () => (existsSync(log) ? /nullnode: \w+/.exec(readFileSync(log, 'utf8'))?.[0] : undefined));
+  expect(said).toBe('nullnode: refused');
+  // On the host, even root cannot open it through the container's root (nodev), and the mount says so.
+  const node = join(root, 'scratch-writes', 'roots', 'dn', 'nullnode');
+  expect(statSync(node).isCharacterDevice()).toBe(true);
+  expect(() => writeFileSync(node, 'x')).toThrow(/EACCES/);
+  const mnt = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === join(root, 'scratch-writes', 'roots', 'dn'));
+  expect(mnt?.split(' ')[5].split(',')).toContain('nodev');
+  await runOk('mosctl', ['supervise', '--stop', '--rfs', root]);
 });

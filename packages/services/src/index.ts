@@ -23,4 +23,4 @@ export { loadSettings, validateSettings, DEFAULT_SETTINGS, type ServicesSettings
 export { servicePaths, type ServicePaths } from './paths';
 export type { RootProvider } from './roots/root-provider';
 export type { RuntimeOptions } from './runtime/context';
-export { realSys, type Sys, type RunOptions, type RunResult, type ServiceProcess, type ProcessExit } from './sys';
+export { realSys, SERVICE_ENV, type Sys, type RunOptions, type RunResult, type ServiceProcess, type ProcessExit } from './sys';

@@ -167,6 +167,14 @@ function tcpProbe(host: string, port: number, timeoutMs: number, netns?: string)
   });
 }
 
+/**
+ * The whole environment of a supervised service process (`lxc-execute` and through it the
+ * container's init): the caller's environment -- tokens, proxies, whatever the operator had
+ * exported when running `mosctl boot` -- must not reach a container, whose root can read its
+ * init's environment. What a container gets is its image's Env and what the config sets.
+ */
+export const SERVICE_ENV: Readonly<Record<string, string>> = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+
 /** The real machine. */
 export const realSys: Sys = {
   run,
@@ -174,7 +182,7 @@ export const realSys: Sys = {
     const [cmd, argv] = withNetns(tool, args, opts.netns);
     const fd = openSync(opts.logFile, 'a', 0o640);
     try {
-      const child = spawn(cmd, argv, { stdio: ['ignore', fd, fd], detached: true });
+      const child = spawn(cmd, argv, { stdio: ['ignore', fd, fd], detached: true, env: { ...SERVICE_ENV } });
       const exited = new Promise<ProcessExit>((resolve) => {
         child.on('error', () => resolve({ code: 127, signal: null }));
         child.on('exit', (code, signal) => resolve({ code, signal }));

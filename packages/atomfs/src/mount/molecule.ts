@@ -38,6 +38,12 @@ export interface MountMoleculeOptions {
   backend?: BackendName;
   /** Allow layers without a root hash (mounted unverified, and reported so). Default false. */
   insecure?: boolean;
+  /**
+   * Mount the root `nodev`: device nodes shipped in the layers cannot be opened through it (a
+   * container root: its /dev is lxc's own). Default false (hostfs needs none either, but its
+   * /dev is devtmpfs anyway).
+   */
+  nodev?: boolean;
   /** Free-form provenance stored in the record (e.g. the image reference). */
   source?: Record<string, string>;
   /** Worker threads for verification. Default: all cores. */
@@ -99,7 +105,7 @@ async function mountWithPool(opts: MountMoleculeOptions, sys: Sys, ctx: Ctx): Pr
   const parts = [`lowerdir=${lowers.join(':')}`];
   if (opts.writable) parts.push(`upperdir=${upper}`, `workdir=${work}`);
   parts.push('index=off', 'userxattr');
-  const options = (opts.writable ? '' : 'ro,') + parts.join(',');
+  const options = (opts.writable ? '' : 'ro,') + (opts.nodev ? 'nodev,' : '') + parts.join(',');
   if (Buffer.byteLength(options) > MAX_OPTIONS) {
     throw new OptionsTooLongError(`the overlay options for ${top.length} layers are ${Buffer.byteLength(options)} bytes; the kernel limit is ${MAX_OPTIONS}`, {
       layers: top.length,

@@ -32,6 +32,14 @@ describe('dm-verity backend (fake sys)', () => {
   }
   const tableOf = async (dev: string) => (await verityTable({ file: layer.path, device: dev, hashOffset: 12288, rootHash: layer.rootHash! })).table;
 
+  it('nodev: the overlay is mounted nodev (a container root: device nodes in its layers open nothing)', async () => {
+    const sys = dmSys();
+    const dest = join(t.dir, 'dest-nodev');
+    await mountMolecule({ dest, layers: [layer], scratch: scratch(), sys, nodev: true });
+    expect(sys.argv('mount')[1].slice(0, 4)).toEqual(['-t', 'overlay', '-o', expect.stringMatching(/^ro,nodev,lowerdir=/)]);
+    await umountMolecule(dest, { sys });
+  });
+
   it('attaches a read-only loop, creates the verity target from our table, checks V, mounts the mapper device read-only', async () => {
     const sys = dmSys();
     const dest = join(t.dir, 'dest1');

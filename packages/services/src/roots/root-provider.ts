@@ -61,7 +61,8 @@ export class AtomfsRootProvider implements RootProvider {
     for (let attempt = 0; ; attempt++) {
       const img = await this.resolve(target.digest);
       try {
-        await mountMolecule({ dest, layers: img.layers, writable, scratch: this.scratch, source: { image: img.ref, manifest: target.digest } });
+        // nodev: a device node shipped in an image opens nothing, inside the container or through its root on the host.
+        await mountMolecule({ dest, layers: img.layers, writable, nodev: true, scratch: this.scratch, source: { image: img.ref, manifest: target.digest } });
         return;
       } catch (e) {
         this.images.delete(target.digest);
