@@ -28,17 +28,21 @@ export interface VerifiedChain {
 
 const MAX_DEPTH = 8;
 
+/** What the leaf is for, checked against its extKeyUsage when it has one. */
+export type ChainPurpose = 'codeSigning' | 'clientAuth' | 'serverAuth';
+const PURPOSE_WORDS: Record<ChainPurpose, string> = { codeSigning: 'code signing', clientAuth: 'TLS client use', serverAuth: 'TLS server use' };
+
 /**
  * Verifies a leaf certificate (optionally followed by intermediates, as in a `SHA.pem`) up to
  * one of the trusted CA certificates: each link's signature, validity at `now`, the CA flag
  * and keyCertSign on every issuer, path length constraints, the leaf's keyUsage
- * (digitalSignature) and extKeyUsage (codeSigning) when present, and revocation.
+ * (digitalSignature) and extKeyUsage (`purpose`, default codeSigning) when present, and revocation.
  *
  * @example
  * import { verifyChain, loadTrustAnchors } from '@mos/trust';
  * const chain = verifyChain({ chain: fs.readFileSync('SHA.pem'), anchors: loadTrustAnchors({ caPath }) });
  */
-export function verifyChain(opts: { chain: Cert[] | string | Buffer; anchors: TrustAnchors; now?: Date }): VerifiedChain {
+export function verifyChain(opts: { chain: Cert[] | string | Buffer; anchors: TrustAnchors; now?: Date; purpose?: ChainPurpose }): VerifiedChain {
   const certs = Array.isArray(opts.chain) ? opts.chain : parseCertificates(opts.chain, 'signing certificate');
   const now = opts.now ?? new Date();
   const [leaf, ...pool] = certs;
@@ -61,8 +65,9 @@ export function verifyChain(opts: { chain: Cert[] | string | Buffer; anchors: Tr
   if (leaf.keyUsage && !leaf.keyUsage.has('digitalSignature')) {
     throw new KeyUsageError(`${describe(leaf)} may not make signatures (keyUsage lacks digitalSignature)`, { details: { certificate: facts(leaf), keyUsage: [...leaf.keyUsage] } });
   }
-  if (leaf.extKeyUsage && !leaf.extKeyUsage.some((u) => u === OID.codeSigning || u === OID.anyExtendedKeyUsage)) {
-    throw new KeyUsageError(`${describe(leaf)} is not for code signing (extKeyUsage lacks codeSigning)`, { details: { certificate: facts(leaf), extKeyUsage: leaf.extKeyUsage } });
+  const purpose = opts.purpose ?? 'codeSigning';
+  if (leaf.extKeyUsage && !leaf.extKeyUsage.some((u) => u === OID[purpose] || u === OID.anyExtendedKeyUsage)) {
+    throw new KeyUsageError(`${describe(leaf)} is not for ${PURPOSE_WORDS[purpose]} (extKeyUsage lacks ${purpose})`, { details: { certificate: facts(leaf), extKeyUsage: leaf.extKeyUsage } });
   }
   if (opts.anchors.revocation) {
     for (const c of path) {

@@ -1,4 +1,5 @@
 import { TrustError } from '../errors';
+import { apiClientCommands } from './commands/api-client';
 import { keysetCommands } from './commands/keyset';
 import { manifestCommands, VerificationFailed } from './commands/manifest';
 import { projectCommands } from './commands/project';
@@ -30,7 +31,7 @@ export function exitCodeOf(e: unknown): number {
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   process.exitCode = await runCli(
     'trust',
-    [...keysetCommands, ...projectCommands, ...manifestCommands],
+    [...keysetCommands, ...projectCommands, ...apiClientCommands, ...manifestCommands],
     argv,
     { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) },
     exitCodeOf,

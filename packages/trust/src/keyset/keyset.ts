@@ -30,6 +30,8 @@ export const KEYSET_KEYS: readonly KeySpec[] = [
   { dir: 'uki-tpm', cn: 'UKI TPM', guid: true },
   { dir: 'tpmpol-admin', cn: 'TPM EAPolicy Admin' },
   { dir: 'tpmpol-luks', cn: 'TPM EAPolicy LUKS' },
+  // mos: the CA of API client certificates (`trust api-client add`); the original had no API.
+  { dir: 'api-ca', cn: 'API client rootCA', ca: true, years: 25 },
 ];
 
 /**

@@ -16,6 +16,7 @@ const KEY_USAGE_BITS: Record<KeyUsage, number> = {
 export const OID = {
   commonName: '2.5.4.3',
   serialNumber: '2.5.4.5',
+  organizationalUnitName: '2.5.4.11',
   basicConstraints: '2.5.29.19',
   keyUsage: '2.5.29.15',
   extKeyUsage: '2.5.29.37',

@@ -32,7 +32,7 @@ const KS = 'test_keys';
 const ORGS = ['Wowza inc', 'Zürich & Söhne'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const WITH_GUID = ['uefi-pk', 'uefi-kek', 'uefi-db', 'uki-production', 'uki-limited', 'uki-tpm'];
-const CAS = ['manifest-ca', 'sudi-ca', 'uefi-pk'];
+const CAS = ['manifest-ca', 'sudi-ca', 'uefi-pk', 'api-ca'];
 /** openssl's RFC 5280 conformance checks on top of the chain (X509_V_FLAG_X509_STRICT). */
 const STRICT = ['-x509_strict'];
 const CN: Record<string, string> = {
@@ -46,6 +46,8 @@ const CN: Record<string, string> = {
   'uki-tpm': 'UKI TPM',
   'tpmpol-admin': 'TPM EAPolicy Admin',
   'tpmpol-luks': 'TPM EAPolicy LUKS',
+  // mos's own: the CA of API client certificates (issue 11).
+  'api-ca': 'API client rootCA',
 };
 
 let dir: string;
@@ -167,6 +169,7 @@ describe('addKeyset: certificates as openssl reads them (§2.10)', () => {
     ['uki-tpm', 25],
     ['tpmpol-admin', 25],
     ['tpmpol-luks', 25],
+    ['api-ca', 25],
   ])('%s: valid from now for %i years', (key, years) => {
     const { notBefore, notAfter } = opensslDates(join(ks, key, 'cert.pem'));
     expect(notBefore.getTime()).toBeGreaterThanOrEqual(before.getTime());
