@@ -5,7 +5,7 @@ import { cleanupMounts, runBin, runOk, treeSnapshot } from '@mos/test-utils';
 import { installYaml, makeRoot, makeWorld, publishYaml, stopWorld, type World } from './helpers/world';
 import { waitFor } from './helpers/wait';
 
-// Issue 10 §1, §3, §5 (check) and §8: an update restarts what changed and nothing else, a
+// Issue 10 §1, §3, §5 (check, stage and apply) and §8: an update restarts what changed and nothing else, a
 // rollback makes the previous state current as a new commit and restarts what changed back,
 // `update --check` writes nothing; all with real lxc containers, a real registry and real mounts.
 let w: World;
@@ -123,6 +123,25 @@ test('--no-activate commits and leaves services alone; an added and a removed se
   const removed = await json('update', '-r', root, await publishYaml(w, system('busyboxu1-squashfs'), 'machine/noact:v4'));
   expect(removed).toMatchObject({ changes: { removed: [{ name: 'added' }] }, activation: { stopped: ['added'] } });
   expect(Object.keys(await services()).sort()).toEqual(['other', 'web']);
+  await mosctl('supervise', '--stop', '--rfs', root);
+});
+
+test('a staged update touches no running service; --apply restarts only what changed', async () => {
+  await mosctl('install', '--rfs', root, await publishYaml(w, system('busybox-squashfs'), 'machine/stage:v1'));
+  const c1 = head();
+  const before = await bootRoot();
+  const staged = await json('update', '--download-only', '-r', root, await publishYaml(w, system('busyboxu1-squashfs'), 'machine/stage:v2'));
+  expect(staged).toMatchObject({ staged: true, commit: c1, changes: { changed: [{ name: 'web', to: { digest: U1() } }] } });
+  expect(staged.activation).toBeUndefined();
+  expect(head()).toBe(c1);
+  expect(await services()).toEqual(before); // same pids, same since: nothing was touched
+
+  const applied = await json('update', '--apply', '-r', root);
+  expect(applied).toMatchObject({ changed: true, previous: c1, activation: { ran: true, restarted: ['web'], started: [], stopped: [], notRunning: [] } });
+  const after = await running(['web', 'other']);
+  expect(after.web.digest).toBe(U1());
+  expect(after.web.pid).not.toBe(before.web.pid);
+  expect(after.other).toEqual(before.other);
   await mosctl('supervise', '--stop', '--rfs', root);
 });
 

@@ -9,6 +9,7 @@ import { gcCommand } from '../commands/gc';
 import { rollbackCommand } from '../commands/rollback';
 import { confirmCommand } from '../commands/confirm';
 import { serveCommand } from '../commands/serve';
+import { apiServeCommand } from '../commands/api-serve';
 import { storeCopyCommand } from '../commands/store-copy';
 import { storeFsckCommand } from '../commands/store-fsck';
 import { storeGcCommand } from '../commands/store-gc';
@@ -28,7 +29,7 @@ import { bootkitBuildCommand } from '../commands/bootkit-build';
  * validate, open the root, call one library function, render text or `--json`.
  */
 export const MOSCTL_COMMANDS: CommandSpec[] = [installCommand, mountCommand, umountCommand, createBootFsCommand, updateCommand, switchCommand, rollbackCommand, confirmCommand, gcCommand, statusCommand,
-  storeCopyCommand, storeLsCommand, storeInspectCommand, storeFsckCommand, storeGcCommand, serveCommand,
+  storeCopyCommand, storeLsCommand, storeInspectCommand, storeFsckCommand, storeGcCommand, serveCommand, apiServeCommand,
   bootCommand, activateCommand, deactivateCommand, servicesCommand, superviseCommand];
 
 export const MOSB_COMMANDS: CommandSpec[] = [publishCommand, initrdBuildCommand, initrdHooksCommand, bootkitBuildCommand];

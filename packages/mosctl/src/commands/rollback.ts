@@ -1,6 +1,5 @@
 import type { CommandSpec } from '@mos/trust/cli';
-import { rollback } from '../ops/rollback';
-import { activateChanges, type ActivationResult } from '../ops/activate-changes';
+import { rollbackAndActivate } from '../ops/state-changes';
 import { EXIT } from '../cli/exit-codes';
 import { caOf, caOptions, jsonOption, rootOf, rootOptions, trialOf, trialOptions } from '../cli/options';
 import { renderActivation, renderChanges, renderTrial } from './render-changes';
@@ -22,11 +21,17 @@ export const rollbackCommand: CommandSpec = {
   },
   async run({ values, out }) {
     const root = rootOf(values);
-    const r = await rollback({ root, to: values.to as string | undefined, reason: values.reason as string | undefined, manifestCa: caOf(values), trial: trialOf(values) });
-    let activation: ActivationResult | undefined;
-    if (r.changed && !values['no-activate']) activation = await activateChanges({ root, changes: r.changes, ca: caOf(values), supervisorCommand: supervisorCommand(root) });
+    const { result: r, activation, document } = await rollbackAndActivate({
+      root,
+      to: values.to as string | undefined,
+      reason: values.reason as string | undefined,
+      manifestCa: caOf(values),
+      trial: trialOf(values),
+      activate: values['no-activate'] !== true,
+      supervisorCommand,
+    });
     if (values.json) {
-      out(JSON.stringify({ root: r.root, changed: r.changed, commit: r.commit, previous: r.previous, target: r.target, changes: r.changes, activation, pending: r.pending }) + '\n');
+      out(JSON.stringify(document) + '\n');
     } else if (!r.changed) {
       out(`${r.root} already runs the state of ${r.target.slice(0, 12)} (commit ${r.commit.slice(0, 12)}): nothing to roll back\n`);
     } else {

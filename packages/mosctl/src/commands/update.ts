@@ -1,8 +1,7 @@
 import type { CommandSpec, RunContext } from '@mos/trust/cli';
 import { UsageError } from '@mos/trust/cli';
-import { update, type UpdateResult } from '../ops/update';
-import { applyStaged } from '../ops/apply-staged';
-import { activateChanges, type ActivationResult } from '../ops/activate-changes';
+import type { UpdateResult } from '../ops/update';
+import { updateAndActivate, type Changed } from '../ops/state-changes';
 import { EXIT } from '../cli/exit-codes';
 import { caOf, caOptions, jsonOption, progressOption, progressSink, registryOf, registryOptions, rootOf, rootOptions, trialOf, trialOptions } from '../cli/options';
 import { renderActivation, renderChanges, renderTrial } from './render-changes';
@@ -35,12 +34,11 @@ export const updateCommand: CommandSpec = {
     if (modes.length > 1) throw new UsageError(`--${modes.join(' and --')} do different things: give one of them`);
     if (values.apply && positionals.length) throw new UsageError('--apply applies what is staged: give no URL (mosctl update --download-only URL stages one)');
     if ((values.check || values['download-only']) && values['no-activate']) throw new UsageError(`--${modes[0]} makes nothing current; --no-activate has no meaning with it`);
-    const root = rootOf(values);
-    const common = { root, manifestCa: caOf(values), trial: trialOf(values) };
+    const common = { root: rootOf(values), manifestCa: caOf(values), trial: trialOf(values), activate: values['no-activate'] !== true, supervisorCommand };
     const r = values.apply
-      ? await applyStaged(common)
-      : await update({ ...common, url: positionals[0], check: values.check === true, downloadOnly: values['download-only'] === true, ...registryOf(values), onProgress: progressSink(values) });
-    return finishUpdate(ctx, r);
+      ? await updateAndActivate({ ...common, apply: true })
+      : await updateAndActivate({ ...common, url: positionals[0], check: values.check === true, downloadOnly: values['download-only'] === true, ...registryOf(values), onProgress: progressSink(values) });
+    return printUpdate(ctx, r);
   },
 };
 
@@ -53,19 +51,17 @@ export const switchCommand: CommandSpec = {
   async run(ctx) {
     const { values, positionals } = ctx;
     const root = rootOf(values);
-    const r = await update({ root, url: positionals[0], setSource: true, manifestCa: caOf(values), trial: trialOf(values), ...registryOf(values), onProgress: progressSink(values) });
-    if (!values.json) ctx.out(`source of ${root}: ${r.url} (mosctl update without a URL fetches it)\n`);
-    return finishUpdate(ctx, r);
+    const r = await updateAndActivate({ root, url: positionals[0], setSource: true, manifestCa: caOf(values), trial: trialOf(values), activate: values['no-activate'] !== true, supervisorCommand, ...registryOf(values), onProgress: progressSink(values) });
+    if (!values.json) ctx.out(`source of ${root}: ${r.result.url} (mosctl update without a URL fetches it)\n`);
+    return printUpdate(ctx, r);
   },
 };
 
-/** Activates what a committed update changed and prints the result; the exit status. */
-async function finishUpdate({ values, out }: RunContext, r: UpdateResult & { appliedAs?: string }): Promise<number> {
+/** Prints what an update did (text or its JSON document); the exit status. */
+function printUpdate({ values, out }: RunContext, { result: r, activation, document }: Changed<UpdateResult & { appliedAs?: string }>): number {
   const root = r.root;
-  let activation: ActivationResult | undefined;
-  if (r.changed && !r.checked && !r.staged && !values['no-activate']) activation = await activateChanges({ root, changes: r.changes, ca: caOf(values), supervisorCommand: supervisorCommand(root) });
   if (values.json) {
-    out(JSON.stringify({ root, url: r.url, changed: r.changed, checked: r.checked, staged: r.staged, ...(r.appliedAs && { appliedAs: r.appliedAs }), commit: r.commit, previous: r.previous, serial: r.serial, changes: r.changes, activation, pending: r.pending, targets: r.system.targets }) + '\n');
+    out(JSON.stringify(document) + '\n');
   } else if (!r.changed && r.appliedAs) {
     out(`the staged update (serial ${r.serial}) is applied already: commit ${r.appliedAs.slice(0, 12)}; ${root} is at ${r.commit.slice(0, 12)}\n`);
   } else if (!r.changed) {
