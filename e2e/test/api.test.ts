@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 
 import { request, type RequestOptions } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import type { PeerCertificate } from 'node:tls';
+import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { cleanupMounts, runOk, TOP } from '@mos/test-utils';
 import { installYaml, makeRoot, makeWorld, publishYaml, stopWorld, type World } from './helpers/world';
 import { waitFor } from './helpers/wait';
@@ -84,8 +84,17 @@ function call(who: string | { cert: string; key: string } | undefined, method: s
       },
     );
     req.on('error', reject);
+    // A hang guard: an answer that never comes fails the test instead of hanging it.
+    req.setTimeout(120_000, () => req.destroy(new Error(`no answer to ${method} ${path} within 120 s`)));
     req.end(data);
   });
+}
+
+/** `p`, or a failure naming what did not happen within `ms` (a hang guard, not a timing assertion). */
+function guard<T>(p: Promise<T>, what: string, ms = 120_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`gave up waiting for ${what}`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 const refused = (p: Promise<unknown>) => p.then(() => 'answered', (e: Error & { code?: string }) => e.code ?? e.message);
@@ -239,6 +248,19 @@ test('hostile requests: bad JSON, unknown fields, a body too large, unknown path
   expect(JSON.stringify(st.json)).not.toMatch(/at \w+ \(/); // no stack traces
 });
 
+test('a client that sends half a request is cut off (no slowloris), and others are served meanwhile', async () => {
+  const sock = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(sudiCa()), cert: readFileSync(join(client('rita'), 'cert.pem')), key: readFileSync(join(client('rita'), 'privkey.pem')), checkServerIdentity: () => undefined });
+  await guard(new Promise<void>((r) => sock.once('secureConnect', () => r())), 'the TLS handshake');
+  const closed = new Promise<void>((r) => sock.once('close', () => r()));
+  let said = '';
+  sock.on('error', () => undefined);
+  sock.on('data', (d) => (said += d));
+  sock.write('GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+  expect((await call('rita', 'GET', '/v1/status')).status).toBe(200);
+  await guard(closed, 'the server to cut the half request off'); // its header timeout (10 s) does
+  expect(said).toMatch(/^HTTP\/1\.1 408 /);
+});
+
 test('two mutating calls at once: the second answers 409 naming the first', async () => {
   // A "registry" that accepts and never answers keeps the first update running as long as we like.
   const held = new Set<import('node:net').Socket>();
@@ -248,8 +270,10 @@ test('two mutating calls at once: the second answers 409 naming the first', asyn
   const stallPort = (stall.address() as { port: number }).port;
   const connected = new Promise<void>((r) => stall.once('connection', () => r()));
   const first = call('ada', 'POST', '/v1/update', { url: `127.0.0.1:${stallPort}/machine/api:stuck` });
-  // The first has certainly started once the stall server saw its connection.
-  await connected;
+  // The first has certainly started once the stall server saw its connection; an answer before
+  // that would mean it never got there (shown in the diff).
+  const early = await guard(Promise.race([connected.then(() => undefined), first.then((a) => ({ answeredEarly: a }))]), 'the first update to reach the stalled registry');
+  expect(early).toBeUndefined();
   const second = await call('ada', 'POST', '/v1/update', { url: v2 });
   expect(second).toEqual({ status: 409, json: { error: { code: 'ERR_API_BUSY', message: 'busy: POST /v1/update by ada is running; try again when it is done' } } });
   // End the first: its registry goes away (connections cut, nothing listens), it fails as a registry error.
@@ -257,7 +281,7 @@ test('two mutating calls at once: the second answers 409 naming the first', asyn
     stall.close(() => r());
     for (const s of held) s.destroy();
   });
-  const done = await first;
+  const done = await guard(first, 'the first update to fail');
   expect({ status: done.status, code: done.json.error?.code }).toEqual({ status: 502, code: expect.stringMatching(/^ERR_OCI_/) });
   expect((await call('ada', 'POST', '/v1/gc', { dryRun: true })).status).toBe(200);
 });

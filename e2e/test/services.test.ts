@@ -36,8 +36,8 @@ test('containeronly: install, boot, the container runs in its nsgroup, stop leav
   const svc = (await waitFor('hostfstarget running', async () => ((await services(root)).hostfstarget?.state === 'running' ? (await services(root)).hostfstarget : undefined)))!;
   expect(svc.pid).toBeGreaterThan(1);
   const initEnv = readFileSync(`/proc/${svc.pid}/environ`, 'utf8').split('\0').filter(Boolean);
-  expect(initEnv.some((e) => e.includes('leak-canary'))).toBe(false);
-  expect(initEnv).toContain('container=lxc');
+  // Nothing of the caller's: PATH only (the command itself gets its image's Env and HOME from the config).
+  expect(initEnv).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
   // Inside, / belongs to root; on the host the files are in nsgroup c1's range (from 100000).
   const uidInside = execFileSync('nsenter', ['-t', String(svc.pid), '-U', '-m', 'stat', '-c', '%u', '/bin/busybox'], { encoding: 'utf8' }).trim();
   expect(uidInside).toBe('0');
@@ -105,7 +105,7 @@ test('a device node shipped in an image opens nothing: not inside the container,
   await runOk('mosctl', ['boot', '--rfs', root]);
   await waitFor('dn running', async () => (await services(root)).dn?.state === 'running');
   const log = join(root, 'var', 'log', 'mos', 'dn.log');
-  const said = await waitFor('the container to try its node', () => (existsSync(log) ? /nullnode: \w+/.exec(readFileSync(log, 'utf8'))?.[0] : undefined));
+  const said = await waitFor('the container to try its node', () => (existsSync(log) ? /nullnode: (opened|refused)/.exec(readFileSync(log, 'utf8'))?.[0] : undefined));
   expect(said).toBe('nullnode: refused');
   // On the host, even root cannot open it through the container's root (nodev), and the mount says so.
   const node = join(root, 'scratch-writes', 'roots', 'dn', 'nullnode');

@@ -111,7 +111,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const https = createHttpsServer(
         // rejectUnauthorized is ours to enforce (below): node would drop such a client too, but
         // silently; an operator needs to see why a client was not let in.
-        { cert: tls.cert, key: tls.key, ca: loadTrustAnchors({ caPath: tls.clientCa }).roots.map((c) => c.x509.toString()), requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', ...LIMITS },
+        { cert: tls.cert, key: tls.key, ca: loadTrustAnchors({ caPath: tls.clientCa }).roots.map((c) => c.x509.toString()), requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', handshakeTimeout: 10_000, ...LIMITS },
         (req, res) => serve(req, res, callers.get(req.socket)),
       );
       const log = opts.log ?? (() => undefined);
@@ -159,8 +159,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   return out;
 }
 
-/** Bounded requests: no slowloris, no endless body, small headers. */
-const LIMITS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 };
+/** Bounded requests: no slowloris (headers within 10 s, checked every second; the TLS handshake too), no endless body, small headers. */
+const LIMITS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024, connectionsCheckingInterval: 1_000 };
 
 function clientOf(socket: TLSSocket, clientCa: string): Caller {
   const chain: Cert[] = [];
