@@ -140,7 +140,7 @@ test('an /init that exits panics the kernel, and pvpanic makes qemu exit 1; logF
   expect(r).toMatchObject({ exitCode: 1, signal: null, timedOut: false, panicked: true });
   const saved = readFileSync(logFile, 'utf8');
   expect(saved).toContain(r.log);
-  expect(saved).toMatch(/^\[bootQemu\] qemu-system-x86_64 -accel tcg .* -append 'console=ttyS0 quiet panic=-1 mos.test=panic'\n/);
+  expect(saved).toMatch(/^\[bootQemu\] qemu-system-x86_64 -accel tcg .* -append 'console=ttyS0 quiet panic=-1 mos.test=panic rcupdate\.rcu_cpu_stall_suppress=1 nowatchdog'\n/);
   expect(saved).toMatch(/\[bootQemu\] qemu ended: exit 1 signal null timedOut false stoppedByUntil false after \d+ ms\n/);
 });
 

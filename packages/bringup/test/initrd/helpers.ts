@@ -1,14 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** The real kernel tree the whole-build test uses: an unpacked linux-image .deb. */
-export const REAL_KERNEL_DIR = '/var/cache/mos-test/k';
-export const REAL_KVER = '6.1.0-57-amd64';
+/**
+ * The real kernel tree the whole-build tests use: Debian's linux-image package unpacked by
+ * `scripts/fetch-kernel` (which `scripts/setup` runs), as its `kernel.json` names it.
+ */
+const fetched = ((): { root?: string; kver?: string } => {
+  try {
+    return JSON.parse(readFileSync(join(process.env.MOS_CACHE_DIR ?? '/var/cache/mos-test', 'kernel', 'kernel.json'), 'utf8'));
+  } catch {
+    return {};
+  }
+})();
+export const REAL_KERNEL_DIR = fetched.root ?? '/var/cache/mos-test/kernel/current';
+export const REAL_KVER = fetched.kver ?? '6.1.0-57-amd64';
 export const hasRealKernel = existsSync(join(REAL_KERNEL_DIR, 'lib', 'modules', REAL_KVER, 'kernel'));
-export const HOW_TO_GET_KERNEL =
-  `the kernel tree ${REAL_KERNEL_DIR} is missing; get it with: ` +
-  `cd /tmp && apt-get download linux-image-${REAL_KVER} && dpkg -x linux-image-${REAL_KVER}_*.deb ${REAL_KERNEL_DIR}`;
+export const HOW_TO_GET_KERNEL = `no Debian kernel tree at ${REAL_KERNEL_DIR}: run scripts/fetch-kernel (scripts/setup does it)`;
 
 /**
  * A minimal ELF64 little-endian relocatable file whose only content is a `.modinfo` section
